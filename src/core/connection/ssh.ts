@@ -1,0 +1,163 @@
+// One SSH connection per host (node-ssh over ssh2), host key verified against known_hosts before
+// authentication, commands through a non-login `sh -c`, become via `sudo -n`.
+import { existsSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import { ConnectError, StepError } from '../errors.ts';
+import type { Host } from '../model.ts';
+import { quote } from '../quote.ts';
+import type { ExecResult } from '../steps/step.ts';
+import type { Connection } from './connection.ts';
+import { hostLookupName, KnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
+
+export interface SshOptions {
+  knownHostsFile: string;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs?: number;
+  /** Attempts for a refused or timed-out connection (not for key or auth failures). */
+  connectAttempts?: number;
+  /** Default per-command timeout. */
+  commandTimeoutMs?: number;
+}
+
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+function describeRefusal(host: Host, v: Extract<HostKeyVerdict, { ok: false }>, file: string): string {
+  switch (v.reason) {
+    case 'changed':
+      return `HOST KEY CHANGED for ${host.address}: it now presents ${v.type} ${v.fingerprint}, which does not match ${file}. ` +
+        'This may be an attack or a reinstalled host; if you know why, remove the old entry and re-run with --accept-new-host-keys.';
+    case 'revoked':
+      return `host key ${v.type} ${v.fingerprint} of ${host.address} is marked @revoked in ${file}`;
+    case 'unknown':
+      return `unknown host key ${v.type} ${v.fingerprint} for ${host.address} (not in ${file}). ` +
+        'Check the fingerprint (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the host), then re-run with --accept-new-host-keys to pin it.';
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  const level = (err as { level?: string }).level;
+  return code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' ||
+    level === 'client-timeout' || /Timed out while waiting for handshake/.test(String((err as Error).message));
+}
+
+export class SshConnection implements Connection {
+  #ssh = new NodeSSH();
+  #roundTrips = 0;
+
+  private constructor(
+    readonly host: Host,
+    private readonly options: SshOptions,
+  ) {}
+
+  get hostName(): string {
+    return this.host.name;
+  }
+
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  static async open(host: Host, options: SshOptions): Promise<SshConnection> {
+    const conn = new SshConnection(host, options);
+    await conn.#connect();
+    return conn;
+  }
+
+  async #connect(): Promise<void> {
+    const { host, options } = this;
+    const knownHosts = new KnownHosts(options.knownHostsFile);
+    const lookupName = hostLookupName(host.address, host.port);
+    const knownTypes = [...new Set(knownHosts.lookup(lookupName).filter((k) => !k.revoked).map((k) => k.type))];
+    const serverHostKey = knownTypes.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
+    let refusal: string | undefined;
+
+    let privateKey: string | undefined;
+    if (host.privateKey) {
+      if (!existsSync(host.privateKey)) throw new ConnectError(host.name, `private key ${host.privateKey} not found`);
+      privateKey = readFileSync(host.privateKey, 'utf8');
+    }
+    const agent = process.env.SSH_AUTH_SOCK;
+    if (!privateKey && !agent) {
+      throw new ConnectError(host.name, 'no private key configured and no ssh-agent (SSH_AUTH_SOCK) available');
+    }
+
+    const attempts = options.connectAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#ssh.connect({
+          host: host.address,
+          port: host.port,
+          username: host.user,
+          privateKey,
+          agent: privateKey ? undefined : agent,
+          readyTimeout: options.connectTimeoutMs ?? 10_000,
+          keepaliveInterval: 15_000,
+          keepaliveCountMax: 3,
+          algorithms: serverHostKey.length ? { serverHostKey: serverHostKey as never } : undefined,
+          hostVerifier: (key: Buffer) => {
+            const verdict = verifyHostKey(knownHosts, lookupName, key, options.acceptNewHostKeys);
+            if (!verdict.ok) refusal = describeRefusal(host, verdict, options.knownHostsFile);
+            return verdict.ok;
+          },
+        });
+        return;
+      } catch (err) {
+        if (refusal) throw new ConnectError(host.name, refusal);
+        const message = err instanceof Error ? err.message : String(err);
+        if (attempt >= attempts || !isTransient(err)) {
+          const hint = /authentication methods failed/.test(message) ? ` as ${host.user} (check the key and user)` : '';
+          throw new ConnectError(host.name, `cannot connect to ${host.address}:${host.port}${hint}: ${message}`);
+        }
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      }
+    }
+  }
+
+  /** The command line sent over SSH: never a login shell; sudo -n so a missing rule fails fast. */
+  wrap(command: string): string {
+    const sh = `sh -c ${quote(command)}`;
+    return this.host.become && this.host.user !== 'root' ? `sudo -n -H -- ${sh}` : `exec ${sh}`;
+  }
+
+  async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+    this.#roundTrips++;
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 600_000;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    let stdin: string | Readable | undefined;
+    if (Buffer.isBuffer(options.stdin)) stdin = Readable.from([options.stdin]);
+    else stdin = options.stdin;
+    try {
+      const result = await this.#ssh.execCommand(this.wrap(command), {
+        stdin,
+        noTrim: true,
+        onChannel: (channel) => {
+          timer = setTimeout(() => {
+            timedOut = true;
+            channel.signal('KILL');
+            channel.close();
+          }, timeoutMs);
+        },
+      });
+      if (timedOut) throw new StepError(`timed out after ${Math.round(timeoutMs / 1000)} s`, { host: this.host.name });
+      return { stdout: result.stdout, stderr: result.stderr, exitCode: result.code };
+    } catch (err) {
+      if (err instanceof StepError) throw err;
+      throw new ConnectError(this.host.name, `connection lost: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#ssh.dispose();
+  }
+}

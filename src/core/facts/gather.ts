@@ -1,0 +1,59 @@
+// Gathers a host's facts in one round trip: one script, one `key=value` line per fact.
+import type { Connection } from '../connection/connection.ts';
+import { ConnectError } from '../errors.ts';
+import type { Facts } from './facts.ts';
+
+export const FACTS_SCRIPT = [
+  '. /etc/os-release 2>/dev/null',
+  'echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"',
+  '[ -d /run/systemd/system ] && echo init=systemd || echo init=sysv',
+  'command -v apt-get >/dev/null 2>&1 && echo pm=apt',
+  'echo "arch=$(uname -m)"; echo "hostname=$(uname -n)"',
+  'ip -o -4 addr show 2>/dev/null | while read -r _n ifc _f addr _rest; do echo "if=$ifc $addr"; done',
+].join('\n');
+
+/** Parses the output of FACTS_SCRIPT. Unknown lines are ignored; missing facts get defaults. */
+export function parseFacts(output: string): Facts {
+  const facts: Facts = {
+    osId: 'unknown', osVersion: '', osCodename: '', initSystem: 'sysv', packageManager: 'unknown',
+    architecture: '', hostname: '', interfaces: {},
+  };
+  for (const line of output.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1).trim();
+    switch (key) {
+      case 'os_id': facts.osId = value || 'unknown'; break;
+      case 'os_version': facts.osVersion = value; break;
+      case 'os_codename': facts.osCodename = value; break;
+      case 'init': facts.initSystem = value === 'systemd' ? 'systemd' : 'sysv'; break;
+      case 'pm': facts.packageManager = value === 'apt' ? 'apt' : 'unknown'; break;
+      case 'arch': facts.architecture = value; break;
+      case 'hostname': facts.hostname = value; break;
+      case 'if': {
+        const [ifc, addr] = value.split(' ');
+        if (!ifc || !addr || ifc === 'lo') break;
+        (facts.interfaces[ifc] ??= []).push(addr);
+        break;
+      }
+    }
+  }
+  return facts;
+}
+
+export async function gatherFacts(conn: Connection): Promise<Facts> {
+  const result = await conn.exec(FACTS_SCRIPT);
+  if (result.exitCode !== 0 && !result.stdout) {
+    throw new ConnectError(conn.hostName, `gathering facts failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  }
+  return parseFacts(result.stdout);
+}
+
+/** The interface that carries `address` (for keepalived, firewall rules…), or undefined. */
+export function interfaceOf(facts: Facts, address: string): string | undefined {
+  for (const [ifc, addrs] of Object.entries(facts.interfaces)) {
+    if (addrs.some((a) => a.split('/')[0] === address)) return ifc;
+  }
+  return undefined;
+}

@@ -1,0 +1,59 @@
+// What a run produces: events while it goes (for the reporters) and a result at the end (for the
+// recap, --json, --junit and the exit code).
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface StepResult {
+  host: string;
+  role: string;
+  step: string;
+  status: StepStatus;
+  durationMs: number;
+  /** What changed (or would change, in check mode). */
+  changes?: string[];
+  /** Unified diffs, redacted, when --diff is on. */
+  diff?: string;
+  /** Failure message, redacted. */
+  error?: string;
+  handler?: boolean;
+}
+
+export interface HostTotals {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  /** SSH exec round trips made to the host (facts, probes, applies, handlers). */
+  roundTrips: number;
+  durationMs: number;
+  /** Why the host was unreachable or stopped, if it was. */
+  error?: string;
+}
+
+export interface RunResult {
+  version: 1;
+  ok: boolean;
+  check: boolean;
+  durationMs: number;
+  totals: { ok: number; changed: number; failed: number; skipped: number; unreachable: number };
+  hosts: Record<string, HostTotals>;
+  steps: StepResult[];
+  /** Set when the run was stopped (Ctrl-C) before it finished. */
+  interrupted?: boolean;
+}
+
+export type RunEvent =
+  | { type: 'play'; name: string; hosts: string[] }
+  | { type: 'host-start'; host: string }
+  | { type: 'role-start'; host: string; role: string }
+  | { type: 'step-start'; host: string; role: string; step: string }
+  | { type: 'step'; result: StepResult }
+  | { type: 'host-unreachable'; host: string; error: string }
+  | { type: 'host-done'; host: string; totals: HostTotals };
+
+export type EventSink = (event: RunEvent) => void;
+
+export function emptyTotals(): HostTotals {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, roundTrips: 0, durationMs: 0 };
+}

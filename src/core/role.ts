@@ -1,0 +1,37 @@
+// A role: typed defaults, the steps that converge a host, and the handlers those steps notify.
+import type { Facts } from './facts/facts.ts';
+import type { Host, Inventory, Vars } from './model.ts';
+import type { Handler, Step } from './steps/step.ts';
+
+/** What a role sees besides its variables: the host, its facts, and the inventory (read-only). */
+export interface RoleContext {
+  host: Host;
+  facts: Facts;
+  inventory: Inventory;
+  /** Hosts of a group in inventory order, [] for an unknown group (e.g. nginx's app upstream). */
+  hostsIn(group: string): Host[];
+}
+
+export interface Role<V extends Vars = Vars> {
+  name: string;
+  /** One line shown in `--help`, the wizard and docs. */
+  description: string;
+  /** Every variable the role reads, with its default. Inventory vars override these. */
+  defaults: V;
+  /** Variables the role cannot run without (typically secrets); checked before any connection. */
+  required?: (keyof V & string)[];
+  /** The steps for one host, in order. `vars` = defaults < all < group < host. */
+  steps(vars: V, ctx: RoleContext): Step[];
+  /** Handlers by name, e.g. `reload nginx`; steps notify them by that name. */
+  handlers?(vars: V, ctx: RoleContext): Record<string, Handler>;
+  /**
+   * Invariants over the whole inventory, checked before any connection (e.g. the lb pair must
+   * have distinct keepalived priorities). Returns problems as messages naming the field.
+   */
+  validate?(inventory: Inventory, hosts: Host[]): string[];
+}
+
+/** Identity helper that keeps a role's variable type while checking its shape. */
+export function defineRole<V extends Vars>(role: Role<V>): Role<V> {
+  return role;
+}

@@ -1,0 +1,187 @@
+// Runs plays: hosts of a play in parallel up to `forks`, in serial batches when the play asks for
+// them; roles in order on each host; a failed or unreachable host stops there while others go on.
+import { applyRole } from './apply-role.ts';
+import type { Connection } from './connection/connection.ts';
+import { ConnectError } from './errors.ts';
+import type { Facts } from './facts/facts.ts';
+import { gatherFacts } from './facts/gather.ts';
+import type { Host, Inventory, Vars } from './model.ts';
+import { emptyTotals, type EventSink, type HostTotals, type RunResult, type StepResult } from './results.ts';
+import type { Role, RoleContext } from './role.ts';
+import type { Redactor } from './secret.ts';
+import type { StepContext } from './steps/step.ts';
+
+export interface PlannedPlay {
+  name: string;
+  hosts: Host[];
+  roles: Role[];
+  /** Hosts per batch: a count, or a percentage like "50%". */
+  serial?: number | string;
+  maxFailPercentage?: number;
+}
+
+export interface RunOptions {
+  inventory: Inventory;
+  plays: PlannedPlay[];
+  connect: (host: Host) => Promise<Connection>;
+  redactor: Redactor;
+  check?: boolean;
+  diff?: boolean;
+  forks?: number;
+  tags?: string[];
+  stepTimeoutMs?: number;
+  emit?: EventSink;
+  /** Polled between steps; true stops starting new work (Ctrl-C). */
+  stopRequested?: () => boolean;
+}
+
+/** Role defaults < the host's merged inventory variables. */
+export function roleVars(role: Role, host: Host): Vars {
+  return { ...role.defaults, ...host.vars };
+}
+
+export function hostsInGroup(inventory: Inventory): (group: string) => Host[] {
+  return (group) => (inventory.groups.get(group) ?? []).map((n) => inventory.hosts.get(n)!).filter(Boolean);
+}
+
+function batches(hosts: Host[], serial: number | string | undefined): Host[][] {
+  if (serial === undefined) return [hosts];
+  const size = typeof serial === 'string' && serial.endsWith('%')
+    ? Math.max(1, Math.floor((hosts.length * Number(serial.slice(0, -1))) / 100))
+    : Math.max(1, Number(serial));
+  const out: Host[][] = [];
+  for (let i = 0; i < hosts.length; i += size) out.push(hosts.slice(i, i + size));
+  return out;
+}
+
+async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+export async function runPlays(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const emit = options.emit ?? (() => {});
+  const forks = options.forks ?? 10;
+  const hostsIn = hostsInGroup(options.inventory);
+  const connections = new Map<string, Connection>();
+  const facts = new Map<string, Facts>();
+  const totals = new Map<string, HostTotals>();
+  const stopped = new Set<string>();
+  const steps: StepResult[] = [];
+  let interrupted = false;
+
+  const totalsOf = (name: string) => {
+    let t = totals.get(name);
+    if (!t) totals.set(name, (t = emptyTotals()));
+    return t;
+  };
+
+  const runHost = async (host: Host, play: PlannedPlay) => {
+    if (stopped.has(host.name)) return;
+    if (options.stopRequested?.()) {
+      interrupted = true;
+      return;
+    }
+    const t = totalsOf(host.name);
+    const hostStarted = performance.now();
+    emit({ type: 'host-start', host: host.name });
+    try {
+      let conn = connections.get(host.name);
+      if (!conn) {
+        conn = await options.connect(host);
+        connections.set(host.name, conn);
+        facts.set(host.name, await gatherFacts(conn));
+      }
+      for (const role of play.roles) {
+        if (options.stopRequested?.()) {
+          interrupted = true;
+          break;
+        }
+        emit({ type: 'role-start', host: host.name, role: role.name });
+        const vars = roleVars(role, host);
+        const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn };
+        const ctx: StepContext = { host, facts: roleCtx.facts, vars, hostsIn, diff: options.diff ?? false };
+        let roleSteps = role.steps(vars as never, roleCtx);
+        if (options.tags?.length) {
+          roleSteps = roleSteps.filter((s) => options.tags!.some((tag) => tag === role.name || s.tags?.includes(tag)));
+        }
+        const outcome = await applyRole({
+          role: role.name, steps: roleSteps, handlers: role.handlers?.(vars as never, roleCtx) ?? {}, ctx, conn,
+          redactor: options.redactor, check: options.check ?? false, emit, stepTimeoutMs: options.stepTimeoutMs,
+          stopRequested: options.stopRequested,
+        });
+        for (const r of outcome.results) {
+          steps.push(r);
+          t[r.status]++;
+        }
+        if (outcome.unreachable) throw new ConnectError(host.name, outcome.unreachable.replace(`${host.name}: `, ''));
+        if (outcome.failed) {
+          stopped.add(host.name);
+          break;
+        }
+      }
+    } catch (err) {
+      const message = options.redactor.redact(err instanceof Error ? err.message : String(err));
+      if (!(err instanceof ConnectError)) {
+        // An engine bug or a role that threw outside a step: fail the host, never the whole run.
+        t.failed++;
+        t.error = message;
+        steps.push({ host: host.name, role: '-', step: 'internal', status: 'failed', durationMs: 0, error: message });
+      } else {
+        t.unreachable = true;
+        t.error = message;
+        emit({ type: 'host-unreachable', host: host.name, error: message });
+      }
+      stopped.add(host.name);
+    } finally {
+      t.durationMs += performance.now() - hostStarted;
+      emit({ type: 'host-done', host: host.name, totals: t });
+    }
+  };
+
+  try {
+    for (const play of options.plays) {
+      emit({ type: 'play', name: play.name, hosts: play.hosts.map((h) => h.name) });
+      for (const h of play.hosts) totalsOf(h.name);
+      for (const batch of batches(play.hosts, play.serial)) {
+        const before = new Set(stopped);
+        await parallel(batch, forks, (host) => runHost(host, play));
+        const newlyFailed = batch.filter((h) => stopped.has(h.name) && !before.has(h.name)).length;
+        if (play.maxFailPercentage !== undefined && (newlyFailed * 100) / batch.length > play.maxFailPercentage) {
+          // Too many failures in a rolling batch: do not roll the change onto more hosts.
+          for (const h of play.hosts) stopped.add(h.name);
+          break;
+        }
+        if (interrupted) break;
+      }
+      if (interrupted) break;
+    }
+  } finally {
+    await Promise.all([...connections.values()].map((c) => c.close().catch(() => {})));
+  }
+
+  for (const [name, conn] of connections) totalsOf(name).roundTrips = conn.roundTrips;
+  const hosts = Object.fromEntries(totals);
+  const sum = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+  for (const t of totals.values()) {
+    sum.ok += t.ok;
+    sum.changed += t.changed;
+    sum.failed += t.failed;
+    sum.skipped += t.skipped;
+    if (t.unreachable) sum.unreachable++;
+  }
+  return {
+    version: 1,
+    ok: sum.failed === 0 && sum.unreachable === 0 && !interrupted,
+    check: options.check ?? false,
+    durationMs: Math.round(performance.now() - started),
+    totals: sum,
+    hosts,
+    steps,
+    ...(interrupted ? { interrupted } : {}),
+  };
+}

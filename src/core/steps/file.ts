@@ -1,0 +1,135 @@
+// File-system steps: template, content, directory, symlink, absent, lineinfile.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { quote } from '../quote.ts';
+import { Secret } from '../secret.ts';
+import { renderTemplate } from '../template.ts';
+import { fileContentStep, type FileContentOptions } from './file-content.ts';
+import { normMode, probeFields, statProbe } from './probe-output.ts';
+import type { Change, Step, StepContext } from './step.ts';
+
+export interface TemplateOptions extends FileContentOptions {
+  /** Template path relative to templates/, e.g. `nginx/nginx.conf.ejs`. */
+  src: string;
+  /** Extra locals on top of the role's variables. */
+  vars?: Record<string, unknown>;
+}
+
+/** The locals a template sees: role vars, host, facts, hostsIn(), and the step's extras. */
+export function templateLocals(ctx: StepContext, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...ctx.vars, host: ctx.host, facts: ctx.facts, hostsIn: ctx.hostsIn, ...extra };
+}
+
+export function template(options: TemplateOptions): Step {
+  // Rendered once per context: probe/decide/apply of one host share the same vars.
+  const rendered = new WeakMap<StepContext, string>();
+  return fileContentStep('template', options, (ctx) => {
+    let text = rendered.get(ctx);
+    if (text === undefined) {
+      text = renderTemplate(options.src, templateLocals(ctx, options.vars));
+      rendered.set(ctx, text);
+    }
+    return text;
+  });
+}
+
+export interface ContentOptions extends FileContentOptions {
+  content: string | Buffer | Secret;
+}
+
+export function content(options: ContentOptions): Step {
+  const value = options.content;
+  return fileContentStep('file', options, () => (value instanceof Secret ? value.reveal() : value));
+}
+
+export function directory(options: { path: string; owner?: string; group?: string; mode?: string; tags?: string[] }): Step {
+  const q = quote(options.path);
+  const owner = options.owner ?? 'root';
+  const group = options.group ?? 'root';
+  const mode = normMode(options.mode ?? '0755');
+  return {
+    name: `directory ${options.path}`,
+    tags: options.tags,
+    probe: () => statProbe(q),
+    decide: (out) => {
+      const f = probeFields(out.stdout);
+      if (f.get('exists') !== '1') return [{ summary: 'create' }];
+      if (f.get('type') !== 'directory') return [{ summary: `replace ${f.get('type')} with a directory` }];
+      const changes: Change[] = [];
+      if (f.get('owner') !== owner || f.get('group') !== group) changes.push({ summary: `owner ${f.get('owner')}:${f.get('group')} → ${owner}:${group}` });
+      if (normMode(f.get('mode') ?? '') !== mode) changes.push({ summary: `mode ${normMode(f.get('mode') ?? '')} → ${mode}` });
+      return changes;
+    },
+    apply: async (remote, changes) => {
+      const replace = changes.some((c) => c.summary.startsWith('replace'));
+      await remote.run(`${replace ? `rm -f ${q} && ` : ''}mkdir -p ${q} && chown ${quote(`${owner}:${group}`)} ${q} && chmod ${mode} ${q}`);
+    },
+  };
+}
+
+export function symlink(options: { path: string; target: string; notify?: string[]; tags?: string[] }): Step {
+  const q = quote(options.path);
+  return {
+    name: `symlink ${options.path}`,
+    notify: options.notify,
+    tags: options.tags,
+    probe: () => statProbe(q),
+    decide: (out) => {
+      const f = probeFields(out.stdout);
+      if (f.get('exists') !== '1') return [{ summary: `create → ${options.target}` }];
+      if (f.get('type') !== 'symbolic link') return [{ summary: `replace ${f.get('type')} with a link → ${options.target}` }];
+      if (f.get('target') !== options.target) return [{ summary: `${f.get('target')} → ${options.target}` }];
+      return [];
+    },
+    apply: async (remote) => {
+      // A new link beside the old one, then rename over it: readers never see the path missing.
+      const tmp = quote(path.posix.join(path.posix.dirname(options.path), `.${path.posix.basename(options.path)}.scaleup-${randomBytes(4).toString('hex')}`));
+      await remote.run(`ln -s ${quote(options.target)} ${tmp} && mv -T -f ${tmp} ${q}`);
+    },
+  };
+}
+
+export function absent(options: { path: string; notify?: string[]; tags?: string[] }): Step {
+  const q = quote(options.path);
+  return {
+    name: `absent ${options.path}`,
+    notify: options.notify,
+    tags: options.tags,
+    probe: () => `if [ -L ${q} ] || [ -e ${q} ]; then echo exists=1; else echo exists=0; fi`,
+    decide: (out) => (probeFields(out.stdout).get('exists') === '1' ? [{ summary: 'remove' }] : []),
+    apply: async (remote) => {
+      await remote.run(`rm -rf -- ${q}`);
+    },
+  };
+}
+
+/**
+ * Ensures `line` is in the file: replaces the last line matching `regexp` (an extended regular
+ * expression), or appends. Like Ansible's lineinfile with state=present.
+ */
+export function lineinfile(options: { path: string; line: string; regexp?: string; notify?: string[]; tags?: string[] }): Step {
+  const q = quote(options.path);
+  return {
+    name: `lineinfile ${options.path}`,
+    notify: options.notify,
+    tags: options.tags,
+    probe: () => `if [ -f ${q} ]; then echo exists=1; grep -qxF -- ${quote(options.line)} ${q} && echo present=1; ` +
+      (options.regexp ? `grep -cE -- ${quote(options.regexp)} ${q} | sed 's/^/matches=/'; ` : '') +
+      `else echo exists=0; fi`,
+    decide: (out) => {
+      const f = probeFields(out.stdout);
+      if (f.get('exists') !== '1') return [{ summary: `create with ${JSON.stringify(options.line)}` }];
+      if (f.get('present') !== '1' || Number(f.get('matches') ?? '0') > 1) {
+        return [{ summary: Number(f.get('matches') ?? '0') > 0 ? 'replace matching line' : 'append line' }];
+      }
+      return [];
+    },
+    apply: async (remote) => {
+      const awk = `awk -v re=${quote(options.regexp ?? '')} -v line=${quote(options.line)} ` +
+        `'BEGIN{last=0} {l[NR]=$0; if (re != "" && $0 ~ re) last=NR; if ($0 == line && last == 0) have=NR} ` +
+        `END{for (i=1;i<=NR;i++) { if (i==last) print line; else if (!(re != "" && l[i] ~ re)) print l[i] } if (last==0 && !have) print line}'`;
+      const tmp = quote(`${options.path}.scaleup-${randomBytes(4).toString('hex')}`);
+      await remote.run(`touch ${q} && ${awk} ${q} > ${tmp} && chmod --reference=${q} ${tmp} && chown --reference=${q} ${tmp} && mv -f ${tmp} ${q}`);
+    },
+  };
+}

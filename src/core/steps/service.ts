@@ -1,0 +1,82 @@
+// Services on systemd (systemctl) or sysv (service + update-rc.d), chosen from the facts.
+import { quote } from '../quote.ts';
+import { probeFields } from './probe-output.ts';
+import type { Change, Handler, Step, StepContext } from './step.ts';
+
+function probe(name: string, ctx: StepContext): string {
+  const q = quote(name);
+  if (ctx.facts.initSystem === 'systemd') {
+    return `echo "active=$(systemctl is-active ${q} 2>/dev/null)"; echo "enabled=$(systemctl is-enabled ${q} 2>/dev/null)"`;
+  }
+  // Some sysv scripts (keepalived's) have no `status`: fall back to a process of that name.
+  return `if [ -x /etc/init.d/${q} ]; then out=$(/etc/init.d/${q} status 2>&1); rc=$?; ` +
+    `if printf '%s' "$out" | grep -qi usage; then pidof ${q} >/dev/null && rc=0 || rc=3; fi; ` +
+    `[ $rc -eq 0 ] && echo active=active || echo active=inactive; ` +
+    `ls /etc/rc2.d/S*${q} >/dev/null 2>&1 && echo enabled=enabled || echo enabled=disabled; else echo active=missing; fi`;
+}
+
+function startCommand(name: string, ctx: StepContext, action: 'start' | 'stop' | 'reload' | 'restart'): string {
+  const q = quote(name);
+  return ctx.facts.initSystem === 'systemd' ? `systemctl ${action} ${q}` : `service ${q} ${action}`;
+}
+
+function enableCommand(name: string, ctx: StepContext, enable: boolean): string {
+  const q = quote(name);
+  if (ctx.facts.initSystem === 'systemd') return `systemctl ${enable ? 'enable' : 'disable'} ${q}`;
+  return enable ? `update-rc.d ${q} defaults >/dev/null && update-rc.d ${q} enable` : `update-rc.d ${q} disable`;
+}
+
+function serviceStep(name: string, want: 'active' | 'inactive', enabled: boolean | undefined, tags?: string[]): Step {
+  return {
+    name: `service ${name} ${want === 'active' ? 'running' : 'stopped'}`,
+    tags,
+    probe: (ctx) => probe(name, ctx),
+    decide: (out) => {
+      const f = probeFields(out.stdout);
+      const changes: Change[] = [];
+      const active = f.get('active') === 'active' || f.get('active') === 'reloading';
+      if (want === 'active' && !active) changes.push({ summary: 'start' });
+      if (want === 'inactive' && active) changes.push({ summary: 'stop' });
+      if (enabled !== undefined) {
+        const isEnabled = f.get('enabled') === 'enabled';
+        if (enabled && !isEnabled) changes.push({ summary: 'enable' });
+        if (!enabled && isEnabled) changes.push({ summary: 'disable' });
+      }
+      return changes;
+    },
+    apply: async (remote, changes, ctx) => {
+      for (const c of changes) {
+        if (c.summary === 'enable' || c.summary === 'disable') await remote.run(enableCommand(name, ctx, c.summary === 'enable'));
+        else await remote.run(startCommand(name, ctx, c.summary as 'start' | 'stop'));
+      }
+    },
+  };
+}
+
+export function running(name: string, options: { enabled?: boolean; tags?: string[] } = {}): Step {
+  return serviceStep(name, 'active', options.enabled ?? true, options.tags);
+}
+
+export function stopped(name: string, options: { enabled?: boolean; tags?: string[] } = {}): Step {
+  return serviceStep(name, 'inactive', options.enabled, options.tags);
+}
+
+function handler(name: string, action: 'reload' | 'restart'): Handler {
+  return {
+    name: `${action} ${name}`,
+    probe: () => '',
+    decide: () => [{ summary: action }],
+    apply: async (remote, _changes, ctx) => {
+      if (action === 'reload') {
+        // A reload of a stopped service is a start: the new config must take effect either way.
+        const active = ctx.facts.initSystem === 'systemd' ? `systemctl is-active -q ${quote(name)}` : `service ${quote(name)} status >/dev/null 2>&1`;
+        await remote.run(`if ${active}; then ${startCommand(name, ctx, 'reload')}; else ${startCommand(name, ctx, 'start')}; fi`);
+      } else {
+        await remote.run(startCommand(name, ctx, 'restart'));
+      }
+    },
+  };
+}
+
+export const reloaded = (name: string): Handler => handler(name, 'reload');
+export const restarted = (name: string): Handler => handler(name, 'restart');

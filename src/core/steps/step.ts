@@ -1,0 +1,71 @@
+// The contract every step kind fulfils (after pyinfra's operations and Ansible's module contract).
+//
+// A step is checked in two halves so that all the checks of a role on a host travel in ONE exec:
+//   probe   — a read-only shell snippet; the engine batches the probes of many steps into one script;
+//   decide  — a pure function of the probe's output that returns the changes still needed ([] = converged).
+// Only `apply` may modify the host, and only the executor calls it. `--check` stops after `decide`.
+import type { Facts } from '../facts/facts.ts';
+import type { Host, Vars } from '../model.ts';
+
+/** One thing a step would change, e.g. "install nginx" or "update /etc/nginx/nginx.conf". */
+export interface Change {
+  /** Short human description, e.g. `content`, `mode 0644 → 0640`, `install haproxy`. */
+  summary: string;
+  /** Unified diff for files, when --diff is on (already redacted by the engine before display). */
+  diff?: string;
+}
+
+/** What a probe snippet printed and how it exited. */
+export interface ProbeOutput {
+  stdout: string;
+  exitCode: number;
+}
+
+/** Runs commands on the host. Given only to `apply` (and handlers) — never to `decide`. */
+export interface Remote {
+  /** Runs `command` with `sh -c` (through sudo when the host uses become). Never throws on exit code. */
+  exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
+  /** Like exec, but throws StepError with the (redacted) command and stderr when exit code ≠ 0. */
+  run(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
+  /** Writes `content` to `path` atomically-ready: the caller chooses a temp path and renames. */
+  upload(content: string | Buffer, path: string): Promise<void>;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+}
+
+/** Everything a step may read while deciding: no way to touch the host. */
+export interface StepContext {
+  host: Host;
+  facts: Facts;
+  /** The role's variables (role defaults < all < group < host), secrets as Secret. */
+  vars: Vars;
+  /** Hosts of a group in inventory order ([] for an unknown group). */
+  hostsIn(group: string): Host[];
+  /** --diff: steps that can, include a unified diff in their changes. */
+  diff: boolean;
+}
+
+export interface Step {
+  /** Kind and target, e.g. `template /etc/nginx/nginx.conf`; unique within a role. */
+  name: string;
+  /** Handlers to notify when this step changed something. */
+  notify?: string[];
+  /** Tags for --tags selection (the role name is always an implicit tag). */
+  tags?: string[];
+  /**
+   * Read-only shell snippet whose output `decide` parses. It runs in a subshell with stdin closed;
+   * it must not write anything on the host. May depend on the context (e.g. --diff prints content).
+   */
+  probe(ctx: StepContext): string;
+  /** Pure: the changes still needed given the probe's output. [] means converged (status ok). */
+  decide(output: ProbeOutput, ctx: StepContext): Change[] | Promise<Change[]>;
+  /** Makes the changes. Throws StepError (or ValidationError) on failure. */
+  apply(remote: Remote, changes: Change[], ctx: StepContext): Promise<void>;
+}
+
+/** A handler is a step that always runs when notified, e.g. `reload nginx`. */
+export type Handler = Step;

@@ -1,0 +1,47 @@
+// Local users and groups (getent to probe; useradd/groupadd/usermod to converge).
+import { quote } from '../quote.ts';
+import { probeFields } from './probe-output.ts';
+import type { Change, Step } from './step.ts';
+
+export function group(options: { name: string; system?: boolean; tags?: string[] }): Step {
+  const q = quote(options.name);
+  return {
+    name: `group ${options.name}`,
+    tags: options.tags,
+    probe: () => `getent group ${q} >/dev/null && echo exists=1 || echo exists=0`,
+    decide: (out) => (probeFields(out.stdout).get('exists') === '1' ? [] : [{ summary: 'create' }]),
+    apply: async (remote) => {
+      await remote.run(`groupadd ${options.system ? '--system ' : ''}${q}`);
+    },
+  };
+}
+
+export function present(options: { name: string; system?: boolean; home?: string; shell?: string; group?: string; tags?: string[] }): Step {
+  const q = quote(options.name);
+  const shell = options.shell ?? (options.system ? '/usr/sbin/nologin' : '/bin/bash');
+  const home = options.home ?? (options.system ? '/nonexistent' : `/home/${options.name}`);
+  return {
+    name: `user ${options.name}`,
+    tags: options.tags,
+    probe: () => `e=$(getent passwd ${q}) && { echo exists=1; printf '%s\\n' "$e" | awk -F: '{print "home="$6; print "shell="$7}'; ` +
+      `echo "group=$(id -gn ${q})"; } || echo exists=0`,
+    decide: (out) => {
+      const f = probeFields(out.stdout);
+      if (f.get('exists') !== '1') return [{ summary: 'create' }];
+      const changes: Change[] = [];
+      if (f.get('shell') !== shell) changes.push({ summary: `shell ${f.get('shell')} → ${shell}` });
+      if (f.get('home') !== home) changes.push({ summary: `home ${f.get('home')} → ${home}` });
+      if (options.group && f.get('group') !== options.group) changes.push({ summary: `group ${f.get('group')} → ${options.group}` });
+      return changes;
+    },
+    apply: async (remote, changes) => {
+      const g = options.group ? ` --gid ${quote(options.group)}` : options.system ? ' --user-group' : '';
+      if (changes[0]?.summary === 'create') {
+        const createHome = options.system ? ' --no-create-home' : ' --create-home';
+        await remote.run(`useradd${options.system ? ' --system' : ''}${createHome} --home-dir ${quote(home)} --shell ${quote(shell)}${g} ${q}`);
+      } else {
+        await remote.run(`usermod --home ${quote(home)} --shell ${quote(shell)}${options.group ? ` --gid ${quote(options.group)}` : ''} ${q}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Renders the project's EJS templates. Config files are not HTML: no escaping. EJS runs in strict
+// mode without `with`, so a template reads `locals.x`; an unknown variable is an error naming it
+// instead of a silent "undefined" in a live config.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import ejs from 'ejs';
+import { StepError } from './errors.ts';
+import { Secret } from './secret.ts';
+import { projectRoot } from './paths.ts';
+
+export const templatesDir = path.join(projectRoot, 'templates');
+
+const cache = new Map<string, ejs.TemplateFunction>();
+
+function compile(src: string): ejs.TemplateFunction {
+  const cached = cache.get(src);
+  if (cached) return cached;
+  const file = path.resolve(templatesDir, src);
+  if (!file.startsWith(templatesDir + path.sep)) {
+    throw new StepError(`template ${src}: outside the templates/ directory`);
+  }
+  const fn = ejs.compile(readFileSync(file, 'utf8'), {
+    filename: file,
+    strict: true,
+    _with: false,
+    escape: (s: unknown) => String(s),
+    async: false,
+  }) as ejs.TemplateFunction;
+  cache.set(src, fn);
+  return fn;
+}
+
+/** Replaces Secret values by their real value, deeply: templates are where secrets reach hosts. */
+export function revealSecrets(value: unknown): unknown {
+  if (value instanceof Secret) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealSecrets(v)]));
+  }
+  return value;
+}
+
+/** Locals that throw on a misspelt or missing variable, naming it and the template. */
+function strictLocals(src: string, locals: Record<string, unknown>): Record<string, unknown> {
+  return new Proxy(locals, {
+    get(target, key) {
+      if (typeof key === 'string' && !(key in target) && key !== 'then' && key !== 'toJSON') {
+        throw new StepError(`template ${src}: undefined variable '${key}'`);
+      }
+      return Reflect.get(target, key);
+    },
+  });
+}
+
+export function renderTemplate(src: string, locals: Record<string, unknown>): string {
+  const fn = compile(src);
+  const revealed = Object.fromEntries(Object.entries(locals).map(([k, v]) => [k, revealSecrets(v)]));
+  try {
+    return fn(strictLocals(src, revealed)) as string;
+  } catch (err) {
+    if (err instanceof StepError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    // EJS prefixes the message with the template path and the lines around the error.
+    throw new StepError(`template ${src}: ${message.split('\n').slice(-1)[0]}`, {});
+  }
+}
