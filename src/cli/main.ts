@@ -1,17 +1,58 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { ScaleupError, UserAbort, InventoryError, InventoryErrors, ConnectError } from '../core/errors.ts';
+import { registerApplyCommand } from './commands/apply.ts';
+import { registerFactsCommand } from './commands/facts.ts';
 import { registerLabCommands } from './commands/lab.ts';
+import { registerVaultCommands } from './commands/vault.ts';
+import { EXIT } from './exit-codes.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
 export function buildProgram(): Command {
   const program = new Command('provision')
     .description('Agentless SSH provisioning for the scale-up web stack')
-    .version('0.1.0');
+    .version('0.1.0')
+    .exitOverride();
+  registerApplyCommand(program);
+  registerFactsCommand(program);
+  registerVaultCommands(program);
   registerLabCommands(program);
   return program;
 }
 
+/** Maps an error to what a person sees and the exit code; a stack trace only for real bugs. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (err instanceof UserAbort || (err instanceof Error && err.name === 'ExitPromptError')) {
+    process.stderr.write(`${err instanceof UserAbort ? err.message : 'aborted'}\n`);
+    return EXIT.interrupted;
+  }
+  if (err instanceof InventoryError || err instanceof InventoryErrors) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof ConnectError) {
+    process.stderr.write(`unreachable: ${err.message}\n`);
+    return EXIT.unreachable;
+  }
+  if (err instanceof ScaleupError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+  return 70;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  await program.parseAsync(argv);
-  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  if (argv.length <= 2) {
+    // The wizard needs a person at a terminal; otherwise print usage and fail.
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    return report(err);
+  }
 }

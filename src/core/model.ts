@@ -1,4 +1,5 @@
 // The shapes the engine passes around once YAML is loaded and validated.
+import type { SourceLocation } from './errors.ts';
 import type { Secret } from './secret.ts';
 
 /** A variable value as it reaches a role: plain YAML data, or a Secret from the vault. */
@@ -31,4 +32,19 @@ export interface Inventory {
   knownHosts: string;
   /** Absolute path of the age-encrypted secrets file, if any. */
   secretsFile?: string;
+  /** Which YAML shape the file was written in (set by loadInventory). */
+  format?: 'native' | 'ansible';
+  /**
+   * The decrypted secrets by name, once merged (loadInventory / withSecrets): every value, even one a
+   * plain variable overrides, so the runner can register them all with its Redactor.
+   */
+  secrets?: Record<string, Secret>;
+  /**
+   * Where a host, group or variable is defined, for messages that point at the file (e.g. a role's
+   * validate). Field syntax (see src/core/inventory.ts): `hosts.lb-01`, `hosts.lb-01.vars.keepalived_priority`,
+   * `hosts.lb-01.address`, `groups.lb`, `groups.lb.vars.NAME`, `vars.vip`, or any path in the file
+   * (`groups.lb.hosts.lb-01.port`). Never throws: an unknown field gives `{ file, field }` without a line.
+   * Present on inventories from loadInventory; use `locateField()` when the inventory may be hand-built.
+   */
+  locate?(field: string): SourceLocation;
 }

@@ -1,6 +1,6 @@
 // Renders the project's EJS templates. Config files are not HTML: no escaping. EJS runs in strict
-// mode without `with`, so a template reads `locals.x`; an unknown variable is an error naming it
-// instead of a silent "undefined" in a live config.
+// mode without `with`, so a template reads `locals.x`; printing an undefined value is an error
+// naming the template line, instead of a silent "undefined" in a live config.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
@@ -23,7 +23,10 @@ function compile(src: string): ejs.TemplateFunction {
     filename: file,
     strict: true,
     _with: false,
-    escape: (s: unknown) => String(s),
+    escape: (value: unknown) => {
+      if (value === undefined || value === null) throw new UndefinedValue();
+      return String(value);
+    },
     async: false,
   }) as ejs.TemplateFunction;
   cache.set(src, fn);
@@ -40,27 +43,22 @@ export function revealSecrets(value: unknown): unknown {
   return value;
 }
 
-/** Locals that throw on a misspelt or missing variable, naming it and the template. */
-function strictLocals(src: string, locals: Record<string, unknown>): Record<string, unknown> {
-  return new Proxy(locals, {
-    get(target, key) {
-      if (typeof key === 'string' && !(key in target) && key !== 'then' && key !== 'toJSON') {
-        throw new StepError(`template ${src}: undefined variable '${key}'`);
-      }
-      return Reflect.get(target, key);
-    },
-  });
+class UndefinedValue extends Error {
+  constructor() {
+    super('prints an undefined value (a misspelt or unset variable?)');
+  }
 }
 
 export function renderTemplate(src: string, locals: Record<string, unknown>): string {
   const fn = compile(src);
   const revealed = Object.fromEntries(Object.entries(locals).map(([k, v]) => [k, revealSecrets(v)]));
   try {
-    return fn(strictLocals(src, revealed)) as string;
+    return fn(revealed) as string;
   } catch (err) {
-    if (err instanceof StepError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    // EJS prefixes the message with the template path and the lines around the error.
-    throw new StepError(`template ${src}: ${message.split('\n').slice(-1)[0]}`, {});
+    // EJS's message is "path:LINE\n <source excerpt>\n\nreason": keep the line and the reason.
+    const line = /:(\d+)\n/.exec(message)?.[1];
+    const reason = message.split('\n').filter(Boolean).slice(-1)[0];
+    throw new StepError(`template ${src}${line ? ` line ${line}` : ''}: ${reason}`);
   }
 }

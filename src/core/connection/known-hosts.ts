@@ -34,7 +34,14 @@ function patternMatches(pattern: string, name: string): boolean {
     const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return digest === hash;
   }
-  return pattern.split(',').some((p) => p === name);
+  // OpenSSH wildcards: `*` and `?` (a negated `!pattern` never grants a match by itself).
+  if (pattern.startsWith('!')) return false;
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return re.test(name);
+}
+
+function negated(hosts: string, name: string): boolean {
+  return hosts.split(',').some((p) => p.startsWith('!') && patternMatches(p.slice(1), name));
 }
 
 export class KnownHosts {
@@ -56,7 +63,7 @@ export class KnownHosts {
       }
       const [hosts, type, key] = fields;
       if (!hosts || !type || !key) continue;
-      if (hosts.split(',').some((h) => patternMatches(h, name)) || patternMatches(hosts, name)) {
+      if (!negated(hosts, name) && hosts.split(',').some((h) => patternMatches(h, name))) {
         keys.push({ type, key, revoked });
       }
     }

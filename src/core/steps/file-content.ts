@@ -45,7 +45,7 @@ export function fileContentStep(
     notify: options.notify,
     tags: options.tags,
     probe: (ctx) =>
-      `if [ -f ${q} ]; then echo exists=1; stat -c 'owner=%U%ngroup=%G%nmode=%a' ${q}; ` +
+      `if [ -f ${q} ]; then echo exists=1; stat --printf 'owner=%U\\ngroup=%G\\nmode=%a\\n' ${q}; ` +
       `printf 'sha256=%s\\n' "$(sha256sum < ${q} | cut -d' ' -f1)"; ` +
       (ctx.diff ? `[ "$(stat -c %s ${q})" -le ${MAX_DIFF_BYTES} ] && printf 'b64=%s\\n' "$(base64 -w0 < ${q})"; ` : '') +
       `elif [ -e ${q} ]; then echo exists=other; else echo exists=0; fi`,

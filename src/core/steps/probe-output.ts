@@ -12,7 +12,7 @@ export function probeFields(stdout: string): Map<string, string> {
 /** Probe snippet printing `exists`, `type`, `owner`, `group`, `mode` (and `target` for links) of a path. */
 export function statProbe(quotedPath: string): string {
   return `if [ -L ${quotedPath} ] || [ -e ${quotedPath} ]; then echo exists=1; ` +
-    `stat -c 'type=%F%nowner=%U%ngroup=%G%nmode=%a' ${quotedPath}; ` +
+    `stat --printf 'type=%F\\nowner=%U\\ngroup=%G\\nmode=%a\\n' ${quotedPath}; ` +
     `[ -L ${quotedPath} ] && printf 'target=%s\\n' "$(readlink ${quotedPath})"; else echo exists=0; fi`;
 }
 

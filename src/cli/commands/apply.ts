@@ -1,0 +1,121 @@
+// `provision apply`: converge the hosts of a playbook (or a part of it) and report.
+import { writeFileSync } from 'node:fs';
+import { confirm } from '@inquirer/prompts';
+import type { Command } from 'commander';
+import { UserAbort } from '../../core/errors.ts';
+import { runPlays } from '../../core/run.ts';
+import type { EventSink, RunResult } from '../../core/results.ts';
+import { EXIT, exitCodeFor } from '../exit-codes.ts';
+import { loadProject, type ProjectOptions } from '../project.ts';
+import { junitReport } from '../render/junit.ts';
+import { plainRenderer } from '../render/plain.ts';
+import { recap } from '../render/recap.ts';
+import { useColor, useLiveTree } from '../render/style.ts';
+import { ProgressTree } from '../render/tree.ts';
+import { connectOptions, projectOptions, type CommonFlags } from './common-flags.ts';
+
+export interface ApplyFlags extends CommonFlags {
+  check?: boolean;
+  diff?: boolean;
+  forks: string;
+  yes?: boolean;
+  json?: string;
+  junit?: string;
+  detailedExitcode?: boolean;
+  stepTimeout: string;
+  verbose?: boolean;
+}
+
+function writeOutput(target: string, text: string): void {
+  if (target === '-') process.stdout.write(text);
+  else writeFileSync(target, text);
+}
+
+export async function runApply(flags: ApplyFlags): Promise<number> {
+  const project = await loadProject(projectOptions(flags) satisfies ProjectOptions);
+  const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
+  const jsonToStdout = flags.json === '-';
+  const color = useColor() && !jsonToStdout;
+  const live = useLiveTree() && !jsonToStdout && !flags.diff;
+
+  if (!flags.check && !flags.yes && !interactive) {
+    process.stderr.write('provision apply: no terminal to confirm on; pass --yes to apply without asking (or --check to only look)\n');
+    return EXIT.usage;
+  }
+
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(EXIT.interrupted);
+    stop = true;
+    process.stderr.write('\ninterrupt: finishing running steps, starting no new ones (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
+
+  const execute = async (check: boolean): Promise<RunResult> => {
+    const hosts = [...new Set(project.plays.flatMap((p) => p.hosts.map((h) => h.name)))];
+    const tree = live ? new ProgressTree(hosts) : undefined;
+    const sink: EventSink = tree ? tree.sink : plainRenderer({ color, verbose: flags.verbose, out: jsonToStdout ? process.stderr : process.stdout });
+    const result = await runPlays({
+      inventory: project.inventory,
+      plays: project.plays,
+      connect: project.connect,
+      redactor: project.redactor,
+      check,
+      diff: flags.diff,
+      forks: Number(flags.forks),
+      tags: flags.tags,
+      stepTimeoutMs: Number(flags.stepTimeout) * 1000,
+      emit: sink,
+      stopRequested: () => stop,
+    });
+    await tree?.finish(result);
+    (jsonToStdout ? process.stderr : process.stdout).write(recap(result, color));
+    return result;
+  };
+
+  try {
+    if (!flags.check && !flags.yes) {
+      const plan = await execute(true);
+      if (plan.totals.failed || plan.totals.unreachable) return exitCodeFor(plan);
+      if (plan.totals.changed === 0) {
+        process.stdout.write('Nothing to change.\n');
+        return EXIT.ok;
+      }
+      const go = await confirm({ message: `Apply ${plan.totals.changed} change(s)?`, default: false }).catch(() => {
+        throw new UserAbort();
+      });
+      if (!go) throw new UserAbort('not applied');
+    }
+    const result = await execute(Boolean(flags.check));
+    if (flags.json) writeOutput(flags.json, JSON.stringify(result, null, 2) + '\n');
+    if (flags.junit) writeOutput(flags.junit, junitReport(result));
+    return exitCodeFor(result, flags.detailedExitcode);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function registerApplyCommand(program: Command): void {
+  const cmd = program
+    .command('apply')
+    .description('Converge hosts: run the playbook\'s roles on the hosts they target')
+    .option('--check', 'change nothing; report what would change')
+    .option('--diff', 'show unified diffs of files that change (secrets redacted)')
+    .option('-f, --forks <n>', 'hosts worked on in parallel', '10')
+    .option('-y, --yes', 'apply without asking (required without a terminal)')
+    .option('--json <file>', 'write the machine-readable result to FILE (- for stdout)')
+    .option('--junit <file>', 'write a JUnit XML report (one testcase per host × step)')
+    .option('--detailed-exitcode', 'with --check: exit 3 when something would change, 0 when converged')
+    .option('--step-timeout <seconds>', 'fail a step that runs longer than this', '900')
+    .option('-v, --verbose', 'also print steps that were already ok');
+  connectOptions(cmd)
+    .addHelpText('after', `
+Examples:
+  provision apply -i inventory/lab.yml --yes
+  provision apply -i inventory/lab.yml --role nginx --limit web-01 --yes
+  provision apply -i inventory/prod.yml --check --diff --detailed-exitcode
+`)
+    .action(async (flags: ApplyFlags) => {
+      process.exitCode = await runApply(flags);
+    });
+}

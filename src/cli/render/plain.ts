@@ -1,0 +1,34 @@
+// One line per event, the host in every line, no ANSI codes: for CI logs and pipes.
+import type { EventSink } from '../../core/results.ts';
+import { palette } from './style.ts';
+
+export function plainRenderer(options: { color: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream; verbose?: boolean }): EventSink {
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const c = palette(options.color);
+  return (event) => {
+    switch (event.type) {
+      case 'play':
+        out.write(`${c.bold(`PLAY ${event.name}`)} [${event.hosts.join(', ')}]\n`);
+        break;
+      case 'step': {
+        const r = event.result;
+        const label = `${r.host} | ${r.role} | ${r.handler ? 'handler ' : ''}${r.step}`;
+        if (r.status === 'failed') {
+          err.write(`${c.failed('failed')}: ${label}: ${r.error}\n`);
+        } else if (r.status === 'changed') {
+          out.write(`${c.changed('changed')}: ${label}${r.changes ? ` (${r.changes.join('; ')})` : ''}\n`);
+          if (r.diff) out.write(r.diff.endsWith('\n') ? r.diff : r.diff + '\n');
+        } else if (options.verbose || r.status === 'skipped') {
+          out.write(`${c[r.status](r.status)}: ${label}\n`);
+        }
+        break;
+      }
+      case 'host-unreachable':
+        err.write(`${c.failed('unreachable')}: ${event.host}: ${event.error}\n`);
+        break;
+      default:
+        break;
+    }
+  };
+}

@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { probeBatch } from '../../src/core/probe-batch.ts';
+
+const runSh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8' });
+
+describe('probeBatch', () => {
+  it('frames each probe output and exit code through a real shell', () => {
+    const batch = probeBatch(['echo a=1; echo b=2', 'printf no-newline', '', 'exit 3', 'echo "__scaleup_fake 0 0"']);
+    const outputs = batch.parse(runSh(batch.script));
+    expect(outputs).toEqual([
+      { stdout: 'a=1\nb=2\n', exitCode: 0 },
+      { stdout: 'no-newline', exitCode: 0 },
+      { stdout: '', exitCode: 0 },
+      { stdout: '', exitCode: 3 },
+      { stdout: '__scaleup_fake 0 0\n', exitCode: 0 },
+    ]);
+  });
+
+  it('keeps probes from reading stdin or leaking stderr into the frames', () => {
+    const batch = probeBatch(['cat; echo x=1', 'echo oops >&2; echo y=2']);
+    const outputs = batch.parse(execFileSync('sh', ['-c', batch.script], { encoding: 'utf8', input: 'SHOULD-NOT-BE-READ' }));
+    expect(outputs.map((o) => o.stdout)).toEqual(['x=1\n', 'y=2\n']);
+  });
+});

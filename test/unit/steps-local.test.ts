@@ -1,0 +1,109 @@
+// Each step kind applied against a real shell on this machine (in a temp dir), then applied again:
+// the second pass must be all `ok`. Check mode must change nothing.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Redactor, Secret } from '../../src/core/secret.ts';
+import { command, file } from '../../src/core/steps/index.ts';
+import type { Handler } from '../../src/core/steps/step.ts';
+import { runLocal, statuses } from '../support/local-role.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'scaleup-steps-'));
+});
+
+describe('file steps on a real shell', () => {
+  it('content: creates, then is converged; mode is enforced', async () => {
+    const dest = path.join(dir, 'a.conf');
+    const steps = [file.content({ dest, content: 'hello\n', mode: '0640' })];
+    expect(statuses(await runLocal(steps))).toEqual(['changed']);
+    expect(readFileSync(dest, 'utf8')).toBe('hello\n');
+    expect((statSync(dest).mode & 0o777).toString(8)).toBe('640');
+    const again = await runLocal(steps);
+    expect(statuses(again)).toEqual(['ok']);
+    expect(again.roundTrips).toBe(1);
+  });
+
+  it('check mode reports the change and writes nothing', async () => {
+    const dest = path.join(dir, 'b.conf');
+    const outcome = await runLocal([file.content({ dest, content: 'x' })], { check: true });
+    expect(statuses(outcome)).toEqual(['changed']);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('validate refuses a bad file and leaves the live one in place, with no temp file left', async () => {
+    const dest = path.join(dir, 'c.conf');
+    writeFileSync(dest, 'good\n');
+    const outcome = await runLocal([file.content({ dest, content: 'bad\n', validate: 'grep -q good %s' })]);
+    expect(statuses(outcome)).toEqual(['failed']);
+    expect(outcome.results[0]!.error).toMatch(/validation failed/);
+    expect(readFileSync(dest, 'utf8')).toBe('good\n');
+    expect(readdirSync(dir)).toEqual(['c.conf']);
+  });
+
+  it('diff shows a unified diff with secrets redacted', async () => {
+    const dest = path.join(dir, 'd.conf');
+    writeFileSync(dest, 'password=old-secret-1\n');
+    const redactor = new Redactor();
+    redactor.add('new-secret-2');
+    redactor.add('old-secret-1');
+    const outcome = await runLocal([file.content({ dest, content: new Secret('password=new-secret-2\n') })], { diff: true, redactor, check: true });
+    const diff = outcome.results[0]!.diff!;
+    expect(diff).toContain('-password=***');
+    expect(diff).toContain('+password=***');
+    expect(diff).not.toMatch(/secret-/);
+  });
+
+  it('directory, symlink, lineinfile and absent converge and stay converged', async () => {
+    const d = path.join(dir, 'releases', 'r1');
+    const link = path.join(dir, 'current');
+    const conf = path.join(dir, 'sysctl.conf');
+    writeFileSync(conf, 'a=1\nnet.x = 0\nb=2\n');
+    const gone = path.join(dir, 'gone');
+    writeFileSync(gone, '');
+    const steps = [
+      file.directory({ path: d, mode: '0750' }),
+      file.symlink({ path: link, target: d }),
+      file.lineinfile({ path: conf, line: 'net.x = 1', regexp: '^net\\.x' }),
+      file.absent({ path: gone }),
+    ];
+    expect(statuses(await runLocal(steps))).toEqual(['changed', 'changed', 'changed', 'changed']);
+    expect(readlinkSync(link)).toBe(d);
+    expect(readFileSync(conf, 'utf8')).toBe('a=1\nnet.x = 1\nb=2\n');
+    expect(existsSync(gone)).toBe(false);
+    expect(statuses(await runLocal(steps))).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('command with creates/unless runs once; handlers run once, in notification order', async () => {
+    const marker = path.join(dir, 'done');
+    const log = path.join(dir, 'log');
+    const handler = (name: string): Handler => ({
+      name, probe: () => '', decide: () => [{ summary: name }],
+      apply: async (remote) => { await remote.run(`echo ${name} >> ${log}`); },
+    });
+    const steps = [
+      command.run({ name: 'make marker', command: `touch ${marker}`, creates: marker, notify: ['h2', 'h1'] }),
+      command.run({ name: 'unless guard', command: `echo ran >> ${log}`, unless: `grep -q ran ${log}`, notify: ['h1'] }),
+    ];
+    const handlers = { h1: handler('h1'), h2: handler('h2') };
+    const first = await runLocal(steps, { handlers });
+    expect(statuses(first)).toEqual(['changed', 'changed', 'changed', 'changed']);
+    expect(readFileSync(log, 'utf8')).toBe('ran\nh2\nh1\n');
+    expect(statuses(await runLocal(steps, { handlers }))).toEqual(['ok', 'ok']);
+  });
+
+  it('handlers notified before a failing step still run', async () => {
+    const log = path.join(dir, 'log');
+    const steps = [
+      command.run({ name: 'change', command: 'true', notify: ['reload'] }),
+      command.run({ name: 'boom', command: 'echo broken >&2; exit 3' }),
+    ];
+    const reload: Handler = { name: 'reload', probe: () => '', decide: () => [{ summary: 'reload' }], apply: async (r) => { await r.run(`echo reloaded > ${log}`); } };
+    const outcome = await runLocal(steps, { handlers: { reload } });
+    expect(statuses(outcome)).toEqual(['changed', 'failed', 'changed']);
+    expect(outcome.results[1]!.error).toMatch(/exit 3[\s\S]*broken/);
+    expect(readFileSync(log, 'utf8')).toBe('reloaded\n');
+  });
+});
