@@ -8,6 +8,7 @@ import type { Host } from '../model.ts';
 import { quote } from '../quote.ts';
 import type { ExecResult } from '../steps/step.ts';
 import type { Connection } from './connection.ts';
+import { parseJump, sshConfigFor } from './ssh-config.ts';
 import { hostLookupName, KnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 
 export interface SshOptions {
@@ -50,6 +51,7 @@ function isTransient(err: unknown): boolean {
 
 export class SshConnection implements Connection {
   #ssh = new NodeSSH();
+  #jump?: SshConnection;
   #roundTrips = 0;
 
   private constructor(
@@ -72,7 +74,23 @@ export class SshConnection implements Connection {
   }
 
   async #connect(): Promise<void> {
-    const { host, options } = this;
+    const { options } = this;
+    const config = sshConfigFor(this.host.address);
+    const host: Host = {
+      ...this.host,
+      address: config.hostName ?? this.host.address,
+      privateKey: this.host.privateKey ?? config.identityFile,
+    };
+    let sock: NodeJS.ReadableStream | undefined;
+    if (config.proxyJump) {
+      // A bastion: connect to it (its key verified the same way), then tunnel to the target.
+      const jump = parseJump(config.proxyJump);
+      this.#jump = await SshConnection.open(
+        { ...host, name: `${host.name} (via ${jump.host})`, address: jump.host, port: jump.port, user: jump.user ?? host.user, become: false },
+        options,
+      );
+      sock = await this.#jump.#forward(host.address, host.port);
+    }
     const knownHosts = new KnownHosts(options.knownHostsFile);
     const lookupName = hostLookupName(host.address, host.port);
     const knownTypes = [...new Set(knownHosts.lookup(lookupName).filter((k) => !k.revoked).map((k) => k.type))];
@@ -96,6 +114,7 @@ export class SshConnection implements Connection {
           host: host.address,
           port: host.port,
           username: host.user,
+          sock: sock as never,
           privateKey,
           agent: privateKey ? undefined : agent,
           readyTimeout: options.connectTimeoutMs ?? 10_000,
@@ -119,6 +138,12 @@ export class SshConnection implements Connection {
         await new Promise((r) => setTimeout(r, 300 * attempt));
       }
     }
+  }
+
+  #forward(address: string, port: number): Promise<NodeJS.ReadableStream> {
+    return new Promise((resolve, reject) => {
+      this.#ssh.connection!.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
   }
 
   /** The command line sent over SSH: never a login shell; sudo -n so a missing rule fails fast. */
@@ -159,5 +184,6 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     this.#ssh.dispose();
+    await this.#jump?.close();
   }
 }
