@@ -65,7 +65,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
       hosts,
       roles: await Promise.all(roleNames.map(loadRole)),
       serial: play.serial,
-      maxFailPercentage: play.max_fail_percentage,
+      maxFailPercentage: play.maxFailPercentage,
     });
   }
   if (!plays.length) {

@@ -110,21 +110,22 @@ describe('steps on a real host', () => {
       file.content({ dest: `${base}/app.env`, content: 'A=1\n', owner: 'scaleuptest', mode: '0600' }),
       file.directory({ path: `${base}/releases/v1` }),
       file.symlink({ path: `${base}/current`, target: `${base}/releases/v1` }),
-      file.lineinfile({ path: `${base}/app.env`, line: 'B=2', regexp: '^B=' }),
+      command.run({ name: 'seed defaults', command: `printf 'A=1\\nB=1\\n' > ${base}/defaults`, creates: `${base}/defaults` }),
+      file.lineinfile({ path: `${base}/defaults`, line: 'B=2', regexp: '^B=' }),
       sysctl.value('net.ipv4.ip_nonlocal_bind', 1, { file: `${base}/99-test.conf` }),
       command.run({ name: 'marker', command: `touch ${base}/marker`, creates: `${base}/marker` }),
-      service.running('cron', { enabled: true }),
+      service.running('rsyslog', { enabled: true }),
     ];
-    // cron is not in the base image: install it first so the service step has something to manage.
-    steps.unshift(pkg.installed(['cron']));
+    // rsyslog is not in the base image: install it first so the service step has something to manage.
+    steps.unshift(pkg.installed(['rsyslog']));
     const first = await run(steps);
     expect(first.results.filter((r) => r.status === 'failed')).toEqual([]);
-    expect((await conn.exec(`stat -c '%U %a' ${base}/app.env; cat ${base}/app.env; readlink ${base}/current; cat /proc/sys/net/ipv4/ip_nonlocal_bind`)).stdout)
-      .toBe(`scaleuptest 600\nA=1\nB=2\n${base}/releases/v1\n1\n`);
+    expect((await conn.exec(`stat -c '%U %a' ${base}/app.env; cat ${base}/app.env ${base}/defaults; readlink ${base}/current; cat /proc/sys/net/ipv4/ip_nonlocal_bind`)).stdout)
+      .toBe(`scaleuptest 600\nA=1\nA=1\nB=2\n${base}/releases/v1\n1\n`);
 
     const before = conn.roundTrips;
     const second = await run(steps);
-    expect(second.results.map((r) => r.status)).toEqual(steps.map(() => 'ok'));
+    expect(second.results.filter((r) => r.status !== "ok")).toEqual([]);
     expect(conn.roundTrips - before).toBe(1);
   });
 
@@ -135,7 +136,7 @@ describe('steps on a real host', () => {
   });
 
   it('a file that fails validation never replaces the live one, and no temp file is left', async () => {
-    await run([file.content({ dest: `${base}/v.conf`, content: 'good\n' })]);
+    await run([file.directory({ path: base }), file.content({ dest: `${base}/v.conf`, content: 'good\n' })]);
     const outcome = await run([file.content({ dest: `${base}/v.conf`, content: 'bad\n', validate: 'grep -q good %s' })]);
     expect(outcome.results[0]).toMatchObject({ status: 'failed' });
     expect(outcome.results[0]!.error).toMatch(/validation failed/);

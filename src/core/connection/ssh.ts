@@ -142,7 +142,7 @@ export class SshConnection implements Connection {
 
   #forward(address: string, port: number): Promise<NodeJS.ReadableStream> {
     return new Promise((resolve, reject) => {
-      this.#ssh.connection!.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+      this.#ssh.connection!.forwardOut('127.0.0.1', 0, address, port, (err: Error | undefined, stream: NodeJS.ReadableStream) => (err ? reject(err) : resolve(stream)));
     });
   }
 

@@ -41,7 +41,8 @@ export function installed(names: string[], options: { cacheValidSeconds?: number
         result = await remote.exec(`${APT_INSTALL} ${shellJoin(missing)}`);
       }
       if (result.exitCode !== 0) {
-        throw new StepError(`apt-get install ${missing.join(' ')} failed`, { exitCode: result.exitCode, stderr: result.stderr.trim().split('\n').slice(-5).join('\n') });
+        const stderr = result.stderr.trim().split('\n').slice(-5).join('\n');
+        throw new StepError(`apt-get install ${missing.join(' ')} failed (exit ${result.exitCode})${stderr ? `:\n${stderr}` : ''}`, { exitCode: result.exitCode, stderr });
       }
     },
   };
