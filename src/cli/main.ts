@@ -4,6 +4,7 @@ import { registerApplyCommand } from './commands/apply.ts';
 import { registerFactsCommand } from './commands/facts.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerApplyCommand(program);
   registerFactsCommand(program);
+  registerVerifyCommand(program);
   registerVaultCommands(program);
   registerLabCommands(program);
   return program;

@@ -49,6 +49,9 @@ export class ConnectError extends ScaleupError {
   }
 }
 
+/** Another run holds the host's lock: this run did not touch the host. */
+export class LockedError extends ConnectError {}
+
 /** A step failed on a host. `command` and `stderr` are already redacted. */
 export class StepError extends ScaleupError {
   constructor(

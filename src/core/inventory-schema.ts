@@ -75,7 +75,9 @@ export const FilePath = z
   .regex(/^[^\0-\x1f]+$/, { error: 'a file path may not contain control characters' });
 
 /** Any plain YAML value: string, number, boolean, null, list or map (no binary, no timestamps). */
-export const VarValue = z.json({ error: 'unsupported YAML value (use strings, numbers, booleans, lists and maps)' });
+export const VarValue = z
+  .json({ error: 'unsupported YAML value (use strings, numbers, booleans, lists and maps)' })
+  .meta({ id: 'VarValue', description: 'A variable value: string, number, boolean, null, list or map.' });
 
 export const Vars = z
   .record(VarName, VarValue)
@@ -180,6 +182,7 @@ const EXPECTED: Record<string, string> = {
 
 /** zod error map for messages no schema wrote itself. */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {
+  if (iss.code === 'invalid_union') return 'unsupported YAML value (use strings, numbers, booleans, null, lists and maps)';
   if (iss.code === 'invalid_type') {
     if (iss.input === undefined) return 'is required';
     return `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeValue(iss.input)}`;

@@ -1,5 +1,6 @@
 // Runs plays: hosts of a play in parallel up to `forks`, in serial batches when the play asks for
 // them; roles in order on each host; a failed or unreachable host stops there while others go on.
+import { hostname } from 'node:os';
 import { applyRole } from './apply-role.ts';
 import type { Connection } from './connection/connection.ts';
 import { ConnectError } from './errors.ts';
@@ -73,6 +74,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   const stopped = new Set<string>();
   const steps: StepResult[] = [];
   let interrupted = false;
+  const lockHolder = `scaleup pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}${options.check ? ' (check)' : ''}`;
 
   const totalsOf = (name: string) => {
     let t = totals.get(name);
@@ -94,7 +96,9 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
       if (!conn) {
         conn = await options.connect(host);
         connections.set(host.name, conn);
-        facts.set(host.name, await gatherFacts(conn));
+        // The lock and the facts travel on two channels of the one connection, in parallel.
+        const [hostFacts] = await Promise.all([gatherFacts(conn), conn.lock?.(lockHolder)]);
+        facts.set(host.name, hostFacts);
       }
       for (const role of play.roles) {
         if (options.stopRequested?.()) {

@@ -218,6 +218,8 @@ export function parseYamlText(text: string, file: string, options: YamlReadOptio
     strict: true,
     version: options.version ?? '1.2',
     merge: true,
+    // YAML 1.1 (Ansible) turns 2024-01-31 into a Date; a variable is text, keep it a string.
+    customTags: (tags) => tags.filter((t) => typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:timestamp'),
   });
 
   const source = makeSource(abs, display, doc, lineCounter);

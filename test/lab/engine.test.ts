@@ -67,6 +67,20 @@ describe('SSH transport', () => {
     expect(String((err as Error).message)).toMatch(/HOST KEY CHANGED/);
   });
 
+  it('lets one run at a time hold a host, and frees the lock when the holder goes away', async () => {
+    const first = await open(host());
+    await first.lock('first run');
+    const second = await open(host());
+    await expect(second.lock('second run')).rejects.toThrow(/another run holds \/run\/lock\/scaleup.lock \(first run\)/);
+    await first.close();
+    // sshd closes the holder's stdin when the connection drops; the lock is free right after.
+    await new Promise((r) => setTimeout(r, 300));
+    const third = await open(host());
+    await expect(third.lock('third run')).resolves.toBeUndefined();
+    await third.close();
+    await second.close();
+  });
+
   it('reports a host with nothing listening as unreachable, quickly', async () => {
     const started = Date.now();
     await expect(SshConnection.open(host({ port: 2 }), { knownHostsFile: labKnownHosts, acceptNewHostKeys: false, connectAttempts: 2 }))

@@ -7,5 +7,7 @@ export interface Connection {
   exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
   /** How many exec round trips this connection has made (reported in --json, for the benchmark). */
   readonly roundTrips: number;
+  /** Holds the host's run lock until close(); rejects with LockedError when another run holds it. */
+  lock?(holder: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import { ConnectError, StepError } from '../errors.ts';
+import { ConnectError, LockedError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
 import { quote } from '../quote.ts';
 import type { ExecResult } from '../steps/step.ts';
@@ -180,6 +180,32 @@ export class SshConnection implements Connection {
     } finally {
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /**
+   * Takes the host's run lock for as long as this connection lives: a remote `flock` held by a
+   * command that waits on its stdin. When this process exits or the link drops, sshd closes that
+   * stdin and the lock goes with it — no stale lock to clean up after a crash.
+   */
+  lock(holder: string): Promise<void> {
+    const file = '/run/lock/scaleup.lock';
+    const script = `exec 9>>${file}; if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${file}.holder; echo locked; exec cat >/dev/null; ` +
+      `else echo "busy $(cat ${file}.holder 2>/dev/null)"; fi`;
+    this.#roundTrips++;
+    return new Promise((resolve, reject) => {
+      this.#ssh.connection!.exec(this.wrap(script), (err, channel) => {
+        if (err) return reject(new ConnectError(this.host.name, `cannot take the run lock: ${err.message}`));
+        let out = '';
+        channel.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          if (out.startsWith('locked')) resolve();
+          else if (out.includes('\n') && out.startsWith('busy')) {
+            reject(new LockedError(this.host.name, `another run holds ${file} (${out.slice(5).trim() || 'unknown holder'}); wait for it to finish`));
+          }
+        });
+        channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
+      });
+    });
   }
 
   async close(): Promise<void> {

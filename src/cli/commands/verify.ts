@@ -1,0 +1,43 @@
+// `provision verify`: the running stack, end to end, as a table; exit 0 only if every check passes.
+import type { Command } from 'commander';
+import { SshConnection } from '../../core/connection/ssh.ts';
+import { measureFailover } from '../../stack/failover.ts';
+import { verifyStack, type StackView } from '../../stack/verify.ts';
+import { EXIT } from '../exit-codes.ts';
+import { loadInventoryWithSecrets } from '../project.ts';
+import { palette, useColor } from '../render/style.ts';
+
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('Check the running stack: VIP → HAProxy → nginx → app → MySQL, and who may reach the database')
+    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
+    .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
+    .option('--json', 'print the checks as JSON')
+    .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
+    .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n')
+    .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string }) => {
+      const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
+      const view: StackView = {
+        inventory,
+        connect: (host) => SshConnection.open(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false }),
+      };
+      const checks = await verifyStack(view);
+      if (flags.failover) {
+        const f = await measureFailover(view);
+        checks.push({ name: 'failover: VIP answers from the other lb after HAProxy stops', ok: f.ok && (f.seconds ?? 99) <= 5, detail: f.detail });
+      }
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
+      } else {
+        const c = palette(useColor());
+        const width = Math.max(...checks.map((x) => x.name.length));
+        for (const check of checks) {
+          process.stdout.write(`${check.ok ? c.ok('PASS') : c.failed('FAIL')}  ${check.name.padEnd(width)}  ${c.dim(check.detail)}\n`);
+        }
+        const failed = checks.filter((x) => !x.ok).length;
+        process.stdout.write(failed ? c.failed(`${failed} of ${checks.length} checks failed\n`) : c.ok(`all ${checks.length} checks passed\n`));
+      }
+      process.exitCode = checks.every((x) => x.ok) ? EXIT.ok : EXIT.stepFailed;
+    });
+}

@@ -1,0 +1,150 @@
+// Checks the running scale-up stack from the control node and from the hosts themselves:
+// the VIP answers with a page from the app and data from MySQL; one lb holds the VIP; every
+// HAProxy sees every web host UP; nginx and the apps answer; the app's DB user can log in from
+// the app hosts and only from there. Read-only: nothing on any host is changed.
+import type { Connection } from '../core/connection/connection.ts';
+import { quote } from '../core/quote.ts';
+import type { Host, Inventory, Vars } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import { appDefaults } from '../../roles/app/vars.ts';
+import { haproxyDefaults } from '../../roles/haproxy/vars.ts';
+import { sharedDefaults } from '../../roles/shared-vars.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface StackView {
+  inventory: Inventory;
+  connect: (host: Host) => Promise<Connection>;
+}
+
+const reveal = (v: unknown) => (v instanceof Secret ? v.reveal() : String(v ?? ''));
+
+function groupHosts(inv: Inventory, group: string): Host[] {
+  return (inv.groups.get(group) ?? []).map((n) => inv.hosts.get(n)!).filter(Boolean);
+}
+
+function vars(host: Host): Vars & typeof sharedDefaults & typeof appDefaults & typeof haproxyDefaults {
+  return { ...sharedDefaults, ...appDefaults, ...haproxyDefaults, ...host.vars } as never;
+}
+
+/** GET with a deadline; never throws (a failure is a status of 0 and the reason). */
+export async function httpGet(url: string, options: { timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; error?: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 3000), headers: options.headers });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    return { status: 0, body: '', error: err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : String(err) };
+  }
+}
+
+/** Which lb host has the VIP on an interface (from the hosts themselves), or undefined. */
+export async function vipHolder(view: StackView, conns: Map<string, Connection>): Promise<string | undefined> {
+  const lbs = groupHosts(view.inventory, sharedDefaults.lb_group);
+  const vip = String(vars(lbs[0]!).vip);
+  for (const lb of lbs) {
+    const r = await conns.get(lb.name)!.exec(`ip -o -4 addr show | grep -q ' ${vip}/'`);
+    if (r.exitCode === 0) return lb.name;
+  }
+  return undefined;
+}
+
+/** Remote `curl` from one host to another: the HTTP status code ('000' when nothing answered). */
+async function curlFrom(conn: Connection, url: string): Promise<string> {
+  const r = await conn.exec(`curl -s -o /dev/null -m 3 -w '%{http_code}' ${quote(url)}`);
+  return r.stdout.trim() || '000';
+}
+
+export async function openAll(view: StackView): Promise<Map<string, Connection>> {
+  const conns = new Map<string, Connection>();
+  await Promise.all([...view.inventory.hosts.values()].map(async (h) => conns.set(h.name, await view.connect(h))));
+  return conns;
+}
+
+export async function verifyStack(view: StackView): Promise<Check[]> {
+  const inv = view.inventory;
+  const lbs = groupHosts(inv, sharedDefaults.lb_group);
+  const webs = groupHosts(inv, sharedDefaults.web_group);
+  const apps = groupHosts(inv, sharedDefaults.app_group);
+  const dbs = groupHosts(inv, sharedDefaults.db_group);
+  const checks: Check[] = [];
+  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const anyHost = lbs[0] ?? [...inv.hosts.values()][0]!;
+  const v = vars(anyHost);
+
+  // 1. Through the VIP, from the control node: two visits, the counter goes up.
+  const first = await httpGet(`http://${v.vip}:${v.haproxy_frontend_port}/`);
+  const second = await httpGet(`http://${v.vip}:${v.haproxy_frontend_port}/`);
+  const count = (body: string) => Number(/id="visits">(\d+)</.exec(body)?.[1] ?? NaN);
+  const servedBy = (body: string) => /id="app-host">([^<]+)</.exec(body)?.[1];
+  const counted = count(second.body) > count(first.body);
+  add(`VIP http://${v.vip}/ answers from the app with data from MySQL`, first.status === 200 && second.status === 200 && counted,
+    first.status === 200 ? `200, visits ${count(first.body)} → ${count(second.body)}, served by ${servedBy(second.body) ?? '?'}` : `status ${first.status} ${first.error ?? ''}`.trim());
+
+  const conns = await openAll(view);
+  try {
+    // 2. Exactly one lb holds the VIP.
+    const holders: string[] = [];
+    for (const lb of lbs) {
+      if ((await conns.get(lb.name)!.exec(`ip -o -4 addr show | grep -q ' ${v.vip}/'`)).exitCode === 0) holders.push(lb.name);
+    }
+    add('exactly one load balancer holds the VIP', holders.length === 1, holders.length ? `held by ${holders.join(', ')}` : 'nobody holds it');
+
+    // 3. Each HAProxy sees every web host UP (its stats page, with the stats password).
+    for (const lb of lbs) {
+      const lv = vars(lb);
+      const auth = Buffer.from(`${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`).toString('base64');
+      const stats = await httpGet(`http://${lb.address}:${lv.haproxy_stats_port}/;csv`, { headers: { Authorization: `Basic ${auth}` } });
+      const rows = stats.body.split('\n').map((l) => l.split(','));
+      const statusOf = (web: Host) => rows.find((r) => r[1] === web.name)?.[17];
+      const states = webs.map((w) => `${w.name} ${statusOf(w) ?? 'missing'}`);
+      add(`${lb.name}: HAProxy sees every web host UP`, stats.status === 200 && webs.every((w) => statusOf(w)?.startsWith('UP')),
+        stats.status === 200 ? states.join(', ') : `stats page: status ${stats.status} ${stats.error ?? ''}`.trim());
+    }
+
+    // 4. nginx answers on each web host (asked from an lb, the tier in front of it).
+    const front = conns.get(lbs[0]?.name ?? anyHost.name)!;
+    for (const web of webs) {
+      const health = await curlFrom(front, `http://${web.address}:${vars(web).nginx_port}/healthz`);
+      const stat = await curlFrom(front, `http://${web.address}:${vars(web).nginx_port}/static/style.css`);
+      add(`${web.name}: nginx proxies /healthz and serves /static/`, health === '200' && stat === '200', `/healthz ${health}, /static/style.css ${stat}`);
+    }
+
+    // 5. Each app's /healthz (asked from a web host).
+    const webConn = conns.get(webs[0]?.name ?? anyHost.name)!;
+    for (const app of apps) {
+      const code = await curlFrom(webConn, `http://${app.address}:${vars(app).app_port}/healthz`);
+      add(`${app.name}: app /healthz is 200 (its database answers)`, code === '200', `status ${code}`);
+    }
+
+    // 6. The app's DB user logs in from every app host, and is refused from web and lb hosts.
+    const db = dbs[0];
+    if (db) {
+      const dv = vars(db);
+      for (const app of apps) {
+        const av = vars(app);
+        const script = `set -a; . /etc/${av.app_name}/env; set +a; NODE_PATH=/usr/share/nodejs node -e ${quote(
+          "const c=require('mysql').createConnection({host:process.env.DB_HOST,port:+process.env.DB_PORT,user:process.env.DB_USER,password:process.env.DB_PASSWORD,database:process.env.DB_NAME});" +
+          "c.query('SELECT CURRENT_USER() AS u',(e,r)=>{if(e){console.log('ERR '+e.code);process.exit(1)}console.log(r[0].u);c.end()})",
+        )}`;
+        const r = await conns.get(app.name)!.exec(script, { timeoutMs: 10_000 });
+        add(`${app.name}: app DB user logs in to ${db.name}`, r.exitCode === 0, (r.stdout.trim() || r.stderr.trim()).split('\n').pop() ?? '');
+      }
+      for (const other of [...webs, ...lbs]) {
+        // MariaDB answers a host it has no account for with an error packet before any login.
+        const r = await conns.get(other.name)!.exec(
+          `timeout 3 bash -c ${quote(`exec 3<>/dev/tcp/${db.address}/${dv.mysql_port} && head -c 200 <&3 | tr -c '[:print:]' ' '`)} 2>&1; true`,
+        );
+        const text = r.stdout.trim();
+        const refused = /not allowed to connect|Connection refused|timed out|No route/i.test(text) || text === '';
+        add(`${other.name}: database refuses logins from this host`, refused, refused ? (text.match(/Host .* is not allowed[^ ]* to connect[^.]*/)?.[0] ?? (text || 'no answer')) : `answered: ${text.slice(0, 60)}`);
+      }
+    }
+  } finally {
+    await Promise.all([...conns.values()].map((c) => c.close()));
+  }
+  return checks;
+}
