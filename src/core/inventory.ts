@@ -318,7 +318,11 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
   }
 
   // vip, wherever it is set, is keepalived's virtual address: IPv4.
-  const layers: Layer[] = [parsed.allVars, ...[...parsed.groups.values()].map((g) => g.vars), ...[...parsed.hosts.values()].map((h) => h.vars)];
+  const layers: Layer[] = [
+    parsed.allVars,
+    ...[...parsed.groups.values()].map((g) => g.vars),
+    ...[...parsed.hosts.values()].map((h) => h.vars),
+  ];
   for (const layer of layers) {
     const vip = layer.get('vip');
     const problem = vip && vipProblem(vip.value);
@@ -332,7 +336,10 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
 
   for (const rec of parsed.hosts.values()) {
     const groups = groupNames.filter((g) => members.get(g)?.has(rec.name));
-    const ordered = [...groups].sort((a, b) => depth.get(a)! - depth.get(b)! || parsed.groups.get(a)!.order - parsed.groups.get(b)!.order);
+    // Group vars in precedence order: parents before children, then file order (the later wins).
+    const ordered = [...groups].sort(
+      (a, b) => depth.get(a)! - depth.get(b)! || parsed.groups.get(a)!.order - parsed.groups.get(b)!.order,
+    );
     const merged = new Map<string, Def>();
     for (const layer of [parsed.allVars, ...ordered.map((g) => parsed.groups.get(g)!.vars), rec.vars]) {
       for (const [k, d] of layer) merged.set(k, d);
@@ -358,7 +365,8 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
       const prior = byAddress.get(key);
       if (prior && isValidAddress(address)) {
         const line = source.locate(prior.path).line;
-        errors.push(source.error(addressAt, `duplicate address: ${address} is already used by ${prior.host} (line ${line})`, conn.has('address') ? 'value' : 'key'));
+        const reason = `duplicate address: ${address} is already used by ${prior.host} (line ${line})`;
+        errors.push(source.error(addressAt, reason, conn.has('address') ? 'value' : 'key'));
       } else if (!prior) byAddress.set(key, { host: rec.name, path: addressAt });
     }
 
@@ -378,7 +386,7 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     hosts.set(rec.name, {
       name: rec.name,
       address: String(address),
-      port: typeof conn.get('port')?.value === 'number' ? (conn.get('port')!.value as number) : Number(conn.get('port')?.value ?? 22),
+      port: (conn.get('port')?.value as number | undefined) ?? 22, // validated (and made a number) above
       user,
       ...(typeof pk === 'string' ? { privateKey: expandPath(pk, dir) } : {}),
       become,
