@@ -1,0 +1,66 @@
+// The app tier: Node.js from the distribution, the app shipped from the control node as an immutable
+// release (/opt/<name>/releases/<hash>, switched atomically by the `current` link), its env file,
+// and a supervised service on the host's init system.
+import path from 'node:path';
+import { defineRole } from '../../src/core/role.ts';
+import { command, file, pkg, service, user } from '../../src/core/steps/index.ts';
+import type { Step } from '../../src/core/steps/step.ts';
+import { secretVar } from '../lib/secret-value.ts';
+import { appDefaults, appTemplateVars, pruneCommand, readRelease, validateApp, type AppVars } from './vars.ts';
+
+export default defineRole<AppVars>({
+  name: 'app',
+  description: 'The Node.js sample app as atomic releases, with its env file and a supervised service',
+  defaults: appDefaults,
+  required: ['mysql_app_password'],
+  steps(v, { host, facts, hostsIn }) {
+    secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
+    const release = readRelease(v.app_source);
+    const vars = appTemplateVars(v, host, hostsIn, release.id);
+    const { paths } = vars;
+    const restart = ['restart app'];
+
+    // The service definition comes first, so that `reload systemd` is notified before `restart app`.
+    const supervision: Step[] =
+      facts.initSystem === 'systemd'
+        ? [file.template({ src: 'app/app.service.ejs', dest: paths.unit, mode: '0644', vars, notify: ['reload systemd', ...restart] })]
+        : [
+            file.directory({ path: paths.logDir, owner: v.app_user, group: v.app_user, mode: '0750' }),
+            file.template({ src: 'app/app.respawn.ejs', dest: paths.respawn, mode: '0755', vars, notify: restart }),
+            file.template({ src: 'app/app.init.ejs', dest: paths.initScript, mode: '0755', vars, notify: restart }),
+          ];
+
+    return [
+      pkg.installed(['nodejs', 'node-mysql']),
+      user.group({ name: v.app_user, system: true }),
+      user.present({ name: v.app_user, system: true, group: v.app_user, home: paths.root, shell: '/usr/sbin/nologin' }),
+      ...supervision,
+      // Code is root's and read-only to the app user.
+      file.directory({ path: paths.root, mode: '0755' }),
+      file.directory({ path: paths.releases, mode: '0755' }),
+      file.directory({ path: paths.release, mode: '0755' }),
+      ...release.tree.directories.map((d) => file.directory({ path: `${paths.release}/${d}`, mode: '0755' })),
+      ...release.tree.files.map((f) => file.content({ dest: path.posix.join(paths.release, f.path), content: f.content, mode: '0644' })),
+      file.symlink({ path: paths.current, target: paths.release, notify: restart }),
+      command.run({ name: `prune releases of ${v.app_name}`, ...pruneCommand(paths, v.app_releases_keep) }),
+      file.directory({ path: paths.configDir, group: v.app_user, mode: '0750' }),
+      file.template({
+        src: 'app/app.env.ejs',
+        dest: paths.envFile,
+        owner: v.app_user,
+        group: v.app_user,
+        mode: '0600',
+        vars,
+        notify: restart,
+      }),
+      service.running(v.app_name, { enabled: true }),
+    ];
+  },
+  handlers: (v, { facts }) => ({
+    ...(facts.initSystem === 'systemd'
+      ? { 'reload systemd': command.run({ name: 'systemctl daemon-reload', command: 'systemctl daemon-reload' }) }
+      : {}),
+    'restart app': service.restarted(v.app_name),
+  }),
+  validate: (inventory, hosts) => validateApp(inventory, hosts),
+});

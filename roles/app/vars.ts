@@ -1,0 +1,128 @@
+// The app role's variables, the release it ships (built from files on the control node), and the
+// values its templates need.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { quote } from '../../src/core/quote.ts';
+import { readTree, type Tree } from '../lib/tree.ts';
+import { groupHosts, varsFor } from '../lib/vars.ts';
+import { type SharedVars, sharedVars } from '../shared-vars.ts';
+
+export type AppVars = Pick<
+  SharedVars,
+  'db_group' | 'app_port' | 'mysql_port' | 'mysql_app_database' | 'mysql_app_user' | 'mysql_app_password'
+> & {
+  /** Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it. */
+  app_name: string;
+  /** Directory of the app's files on the control node, relative to roles/app/files/ (or absolute). */
+  app_source: string;
+  /** System user (and group) the app runs as; it owns nothing but its env file. */
+  app_user: string;
+  /** Address the app listens on; empty = the host's private address. */
+  app_bind_address: string;
+  /** Database host; empty = the address of the first host of `db_group`. */
+  app_db_host: string;
+  /** Size of the app's MySQL connection pool. */
+  app_db_pool_size: number;
+  /** NODE_ENV of the service. */
+  app_node_env: string;
+  /** Releases kept in /opt/<name>/releases, the current one included (at least 2: one to roll back to). */
+  app_releases_keep: number;
+};
+
+export const appDefaults: AppVars = {
+  ...sharedVars('db_group', 'app_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
+  app_name: 'counter',
+  app_source: 'counter',
+  app_user: 'counter',
+  app_bind_address: '',
+  app_db_host: '',
+  app_db_pool_size: 10,
+  app_node_env: 'production',
+  app_releases_keep: 3,
+};
+
+const filesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'files');
+
+export interface Release {
+  /** Short sha256 of the app's files: the release directory's name. */
+  id: string;
+  tree: Tree;
+}
+
+/** Reads the app from the control node; the same files always make the same release id. */
+export function readRelease(source: string): Release {
+  const tree = readTree(path.resolve(filesDir, source));
+  if (tree.files.length === 0) throw new Error(`app: no files in ${path.resolve(filesDir, source)}`);
+  return { id: tree.sha256.slice(0, 12), tree };
+}
+
+/** Where things live on the host. */
+export function appPaths(name: string, releaseId: string) {
+  const root = `/opt/${name}`;
+  return {
+    root,
+    releases: `${root}/releases`,
+    release: `${root}/releases/${releaseId}`,
+    current: `${root}/current`,
+    configDir: `/etc/${name}`,
+    envFile: `/etc/${name}/env`,
+    unit: `/etc/systemd/system/${name}.service`,
+    initScript: `/etc/init.d/${name}`,
+    respawn: `/usr/local/sbin/${name}-respawn`,
+    logDir: `/var/log/${name}`,
+    pidFile: `/run/${name}.pid`,
+  };
+}
+
+/**
+ * A value for the env file, double-quoted with `\` before `\ " $ \``: POSIX sh (which the sysv wrapper
+ * sources it with) and systemd's EnvironmentFile= both read exactly `s` back.
+ */
+export function envQuote(s: string): string {
+  return '"' + s.replace(/[\\"$`]/g, '\\$&') + '"';
+}
+
+/** Template locals shared by the env file, the unit, the init script and its wrapper. */
+export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], releaseId = '') {
+  return {
+    paths: appPaths(vars.app_name, releaseId),
+    bind_address: vars.app_bind_address || host.address,
+    db_host: vars.app_db_host || hostsIn(vars.db_group)[0]?.address || '',
+    envQuote,
+  };
+}
+
+/**
+ * Shell snippets that remove releases beyond the newest `keep` (by mtime), never the current one,
+ * and only directories named like a release; `unless` holds once at most `keep` are left.
+ */
+export function pruneCommand(paths: { releases: string; current: string }, keep: number): { command: string; unless: string } {
+  const ours = "grep -E '^[0-9a-f]{12}$'";
+  const releases = quote(paths.releases);
+  return {
+    command:
+      `cd ${releases} && current=$(basename "$(readlink -f ${quote(paths.current)})") && ` +
+      `ls -1t | ${ours} | grep -vxF "$current" | tail -n +${keep} | xargs -r rm -rf --`,
+    unless: `[ "$(ls -1 ${releases} | ${ours} | wc -l)" -le ${keep} ]`,
+  };
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Checks made before connecting. */
+export function validateApp(inventory: Inventory, hosts: Host[], defaults: AppVars = appDefaults): string[] {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    const v = varsFor(defaults, host);
+    if (!NAME.test(String(v.app_name))) problems.push(`${host.name}: app_name '${v.app_name}' must match ${NAME.source}`);
+    if (!NAME.test(String(v.app_user))) problems.push(`${host.name}: app_user '${v.app_user}' must match ${NAME.source}`);
+    if (!Number.isInteger(v.app_releases_keep) || v.app_releases_keep < 2) {
+      problems.push(`${host.name}: app_releases_keep must be an integer ≥ 2 (the current release and one to roll back to)`);
+    }
+    if (!v.app_db_host && groupHosts(inventory, String(v.db_group)).length === 0) {
+      problems.push(`${host.name}: no database host: group '${v.db_group}' is empty and app_db_host is not set`);
+    }
+  }
+  return [...new Set(problems)];
+}

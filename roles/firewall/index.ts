@@ -1,0 +1,35 @@
+// Optional host firewall (nftables): each tier accepts its service port only from the tier in front
+// of it — 80 on web hosts from the load balancers, the app port from web hosts, MySQL from app
+// hosts — plus SSH. Owns one table (inet scaleup) and leaves any other ruleset alone.
+import { defineRole } from '../../src/core/role.ts';
+import { command, file, pkg, service } from '../../src/core/steps/index.ts';
+import { firewallDefaults, firewallRules, validateFirewall, type FirewallVars } from './vars.ts';
+
+const RULES_FILE = '/etc/nftables.conf';
+const LOAD = `nft -f ${RULES_FILE}`;
+
+export default defineRole<FirewallVars>({
+  name: 'firewall',
+  description: 'nftables: each tier reachable only from the tier in front of it (plus SSH)',
+  defaults: firewallDefaults,
+  steps(v, { host, facts, hostsIn }) {
+    return [
+      pkg.installed(['nftables']),
+      file.template({
+        src: 'firewall/nftables.conf.ejs',
+        dest: RULES_FILE,
+        mode: '0644',
+        vars: { rules: firewallRules(v, host, hostsIn) },
+        validate: 'nft -c -f %s',
+        notify: ['reload firewall'],
+      }),
+      // systemd loads the file at boot through nftables.service; Debian ships no sysv script for it,
+      // so there the rules are loaded whenever our table is missing (e.g. after a reboot).
+      facts.initSystem === 'systemd'
+        ? service.running('nftables', { enabled: true })
+        : command.run({ name: 'load firewall rules', command: LOAD, unless: 'nft list table inet scaleup' }),
+    ];
+  },
+  handlers: () => ({ 'reload firewall': command.run({ name: 'reload firewall', command: LOAD }) }),
+  validate: (inventory, hosts) => validateFirewall(inventory, hosts),
+});

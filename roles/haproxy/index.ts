@@ -1,0 +1,36 @@
+// The load balancer: HAProxy on the VIP in front of every web host, with HTTP health checks and a
+// password-protected stats page on the host's private address. Travels with the keepalived role.
+import { defineRole } from '../../src/core/role.ts';
+import { file, pkg, service, sysctl } from '../../src/core/steps/index.ts';
+import { secretVar } from '../lib/secret-value.ts';
+import { haproxyDefaults, haproxyQuote, validateHaproxy, type HaproxyVars } from './vars.ts';
+
+export default defineRole<HaproxyVars>({
+  name: 'haproxy',
+  description: 'HAProxy on the VIP: HTTP load balancing over all web hosts with health checks',
+  defaults: haproxyDefaults,
+  required: ['vip', 'haproxy_stats_password'],
+  steps(v) {
+    secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
+    return [
+      // The backend lb does not hold the VIP, yet must bind it to be ready for a failover.
+      sysctl.value('net.ipv4.ip_nonlocal_bind', 1),
+      // Debian starts HAProxy on install with its default config (no listener): harmless.
+      pkg.installed(['haproxy']),
+      file.template({
+        src: 'haproxy/haproxy.cfg.ejs',
+        dest: '/etc/haproxy/haproxy.cfg',
+        // Holds the stats password: readable by root and the haproxy group only.
+        owner: 'root',
+        group: 'haproxy',
+        mode: '0640',
+        vars: { quote: haproxyQuote },
+        validate: 'haproxy -c -q -f %s',
+        notify: ['reload haproxy'],
+      }),
+      service.running('haproxy', { enabled: true }),
+    ];
+  },
+  handlers: () => ({ 'reload haproxy': service.reloaded('haproxy') }),
+  validate: (inventory, hosts) => validateHaproxy(inventory, hosts),
+});

@@ -1,0 +1,80 @@
+// The haproxy role's variables, the quoting HAProxy's config needs, and the checks before connecting.
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { ipv4ToNumber } from '../lib/net.ts';
+import { groupHosts, varsFor } from '../lib/vars.ts';
+import { type SharedVars, sharedVars } from '../shared-vars.ts';
+
+export type HaproxyVars = Pick<SharedVars, 'vip' | 'web_group' | 'nginx_port'> & {
+  /** Port of the public frontend on the VIP. */
+  haproxy_frontend_port: number;
+  /** Load-balancing algorithm of the web backend (roundrobin, leastconn, source…). */
+  haproxy_balance: string;
+  /** Global maximum of concurrent connections. */
+  haproxy_maxconn: number;
+  /** Time to wait for a TCP connection to a web host. */
+  haproxy_timeout_connect: string;
+  /** Client inactivity timeout. */
+  haproxy_timeout_client: string;
+  /** Server inactivity timeout. */
+  haproxy_timeout_server: string;
+  /** Interval between health checks of each web host (GET /healthz). */
+  haproxy_check_interval: string;
+  /** Failed checks before a web host is taken out of rotation. */
+  haproxy_check_fall: number;
+  /** Passed checks before it is put back. */
+  haproxy_check_rise: number;
+  /** Port of the stats page, bound to the host's private address (never the VIP). */
+  haproxy_stats_port: number;
+  /** User name of the stats page. */
+  haproxy_stats_user: string;
+  /** Password of the stats page (secret). */
+  haproxy_stats_password: SharedVars['mysql_app_password'];
+};
+
+export const haproxyDefaults: HaproxyVars = {
+  ...sharedVars('vip', 'web_group', 'nginx_port'),
+  haproxy_frontend_port: 80,
+  haproxy_balance: 'roundrobin',
+  haproxy_maxconn: 4096,
+  haproxy_timeout_connect: '5s',
+  haproxy_timeout_client: '30s',
+  haproxy_timeout_server: '30s',
+  haproxy_check_interval: '2s',
+  haproxy_check_fall: 2,
+  haproxy_check_rise: 2,
+  haproxy_stats_port: 8404,
+  haproxy_stats_user: 'admin',
+  haproxy_stats_password: null,
+};
+
+/**
+ * One word for haproxy.cfg: single-quoted (no escapes, no `$VAR` expansion inside), with a single
+ * quote written as `'\''`, since HAProxy concatenates quoted and escaped parts of a word like sh.
+ */
+export function haproxyQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const TIME = /^[0-9]+(us|ms|s|m|h|d)?$/;
+
+/** Checks made before connecting. */
+export function validateHaproxy(inventory: Inventory, hosts: Host[], defaults: HaproxyVars = haproxyDefaults): string[] {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    const v = varsFor(defaults, host);
+    if (ipv4ToNumber(String(v.vip)) === null) problems.push(`${host.name}: vip '${v.vip}' is not an IPv4 address`);
+    if (groupHosts(inventory, String(v.web_group)).length === 0) {
+      problems.push(`${host.name}: group '${v.web_group}' has no hosts: HAProxy's backend would be empty`);
+    }
+    for (const key of ['haproxy_timeout_connect', 'haproxy_timeout_client', 'haproxy_timeout_server', 'haproxy_check_interval'] as const) {
+      if (!TIME.test(String(v[key]))) problems.push(`${host.name}: ${key} '${v[key]}' is not an HAProxy time (e.g. 5s, 500ms)`);
+    }
+    if (!/^[A-Za-z0-9._-]+$/.test(String(v.haproxy_stats_user))) {
+      problems.push(`${host.name}: haproxy_stats_user '${v.haproxy_stats_user}' must be letters, digits, . _ or -`);
+    }
+    if (v.haproxy_stats_port === v.haproxy_frontend_port) {
+      problems.push(`${host.name}: haproxy_stats_port must differ from haproxy_frontend_port`);
+    }
+  }
+  return [...new Set(problems)];
+}

@@ -1,0 +1,148 @@
+// The keepalived role's variables, the per-host values derived from the lb group (priority, state,
+// peers, interface), and the cluster invariants checked before connecting.
+import { StepError } from '../../src/core/errors.ts';
+import type { Facts } from '../../src/core/facts/facts.ts';
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { interfaceHolding, ipv4ToNumber, sameSubnet } from '../lib/net.ts';
+import { secretText } from '../lib/secret-value.ts';
+import { groupHosts, varsFor } from '../lib/vars.ts';
+import { type SharedVars, sharedVars } from '../shared-vars.ts';
+
+export type KeepalivedVars = Pick<SharedVars, 'vip' | 'vip_prefix' | 'lb_group'> & {
+  /** VRRP virtual router id (1–255), the same on every lb host and unique on the network segment. */
+  keepalived_virtual_router_id: number;
+  /** VRRP priority of this host; null = derived from its position in the lb group (first: 150, then 140…). */
+  keepalived_priority: number | null;
+  /** VRRP password (secret, at most 8 characters: VRRP's PASS authentication keeps only 8). */
+  keepalived_auth_pass: SharedVars['mysql_app_password'];
+  /** Interface carrying the VIP; empty = the interface holding the host's address (from facts). */
+  keepalived_interface: string;
+  /** Seconds between VRRP advertisements. */
+  keepalived_advert_int: number;
+  /** Seconds between runs of the HAProxy check script. */
+  keepalived_check_interval: number;
+  /** Failed checks before this host gives the VIP up. */
+  keepalived_check_fall: number;
+  /** Passed checks before it may take the VIP again. */
+  keepalived_check_rise: number;
+};
+
+export const keepalivedDefaults: KeepalivedVars = {
+  ...sharedVars('vip', 'vip_prefix', 'lb_group'),
+  keepalived_virtual_router_id: 51,
+  keepalived_priority: null,
+  keepalived_auth_pass: null,
+  keepalived_interface: '',
+  keepalived_advert_int: 1,
+  keepalived_check_interval: 1,
+  keepalived_check_fall: 2,
+  keepalived_check_rise: 2,
+};
+
+export const CHECK_SCRIPT = '/etc/keepalived/check_haproxy.sh';
+
+const PRIORITY_FIRST = 150;
+const PRIORITY_STEP = 10;
+
+/** The priority of the lb host at `index` in its group, unless a host variable sets it. */
+export function priorityOf(vars: KeepalivedVars, index: number): number {
+  return typeof vars.keepalived_priority === 'number' ? vars.keepalived_priority : PRIORITY_FIRST - PRIORITY_STEP * index;
+}
+
+export interface VrrpPeer {
+  host: Host;
+  priority: number;
+}
+
+/** Every lb host with its priority, in inventory order. */
+export function vrrpPeers(lbHosts: Host[], defaults: KeepalivedVars = keepalivedDefaults): VrrpPeer[] {
+  return lbHosts.map((host, i) => ({ host, priority: priorityOf(varsFor(defaults, host), i) }));
+}
+
+/** The values keepalived.conf needs for `host`: its state, priority, peers and VIP interface. */
+export function keepalivedTemplateVars(vars: KeepalivedVars, host: Host, facts: Facts, lbHosts: Host[]) {
+  const peers = vrrpPeers(lbHosts);
+  const self = peers.find((p) => p.host.name === host.name);
+  if (!self) throw new StepError(`keepalived: ${host.name} is not in group '${vars.lb_group}'`);
+  const priority = self.priority;
+  const highest = Math.max(...peers.map((p) => p.priority));
+  const iface = vars.keepalived_interface || interfaceHolding(facts, host.address)?.name;
+  if (!iface) {
+    throw new StepError(
+      `keepalived: no interface of ${host.name} holds ${host.address} (facts: ${JSON.stringify(facts.interfaces)}); set keepalived_interface`,
+    );
+  }
+  return {
+    state: priority === highest ? 'MASTER' : 'BACKUP',
+    priority,
+    vrrp_interface: iface,
+    peers: peers.filter((p) => p.host.name !== host.name).map((p) => p.host.address),
+    check_script: CHECK_SCRIPT,
+  };
+}
+
+const AUTH_PASS = /^[\x21-\x7e]{1,8}$/;
+
+/**
+ * Cluster invariants, checked before any connection: at least two lb hosts, one IPv4 VIP inside their
+ * subnet, distinct priorities, one VRID in 1–255, an auth password of at most 8 characters.
+ */
+export function validateKeepalived(inventory: Inventory, hosts: Host[], defaults: KeepalivedVars = keepalivedDefaults): string[] {
+  const problems: string[] = [];
+  const group = String(varsFor(defaults, hosts[0] ?? ({ vars: {} } as Host)).lb_group);
+  const lb = groupHosts(inventory, group);
+  for (const host of hosts) {
+    if (!lb.some((h) => h.name === host.name)) problems.push(`${host.name}: keepalived runs only on hosts of group '${group}'`);
+  }
+  if (lb.length < 2) {
+    problems.push(`group '${group}' has ${lb.length} host(s): keepalived needs at least two load balancers`);
+    return problems;
+  }
+  const all = lb.map((host) => ({ host, v: varsFor(defaults, host) }));
+
+  const vips = new Set(all.map(({ v }) => String(v.vip)));
+  if (vips.size > 1) problems.push(`vip differs between lb hosts (${[...vips].join(', ')}): there is one VIP per cluster`);
+  for (const { host, v } of all) {
+    const vip = String(v.vip);
+    const prefix = Number(v.vip_prefix);
+    if (!Number.isInteger(prefix) || prefix < 1 || prefix > 32) {
+      problems.push(`${host.name}: vip_prefix ${v.vip_prefix} is not a prefix length (1–32)`);
+    } else if (ipv4ToNumber(vip) === null) {
+      problems.push(`${host.name}: vip '${vip}' is not an IPv4 address`);
+    } else if (ipv4ToNumber(host.address) === null) {
+      problems.push(`${host.name}: address '${host.address}' is not an IPv4 address; the VIP's subnet cannot be checked`);
+    } else if (!sameSubnet(vip, host.address, prefix)) {
+      problems.push(`${host.name}: vip ${vip} is not in the subnet of ${host.address}/${prefix}`);
+    } else if ([...inventory.hosts.values()].some((h) => h.address === vip)) {
+      problems.push(`vip ${vip} is also the address of a host`);
+    }
+  }
+
+  const vrids = new Set(all.map(({ v }) => v.keepalived_virtual_router_id));
+  if (vrids.size > 1) problems.push(`keepalived_virtual_router_id differs between lb hosts (${[...vrids].join(', ')}): one VRRP instance needs one VRID`);
+  for (const id of vrids) {
+    if (!Number.isInteger(id) || id < 1 || id > 255) problems.push(`keepalived_virtual_router_id ${id} must be an integer from 1 to 255`);
+  }
+
+  const peers = vrrpPeers(lb, defaults);
+  for (const p of peers) {
+    if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 254) {
+      problems.push(`${p.host.name}: keepalived_priority ${p.priority} must be an integer from 1 to 254`);
+    }
+  }
+  const byPriority = new Map<number, string[]>();
+  for (const p of peers) byPriority.set(p.priority, [...(byPriority.get(p.priority) ?? []), p.host.name]);
+  for (const [priority, names] of byPriority) {
+    if (names.length > 1) problems.push(`keepalived_priority ${priority} is shared by ${names.join(' and ')}: priorities must be distinct`);
+  }
+
+  for (const { host, v } of all) {
+    const text = secretText(v.keepalived_auth_pass);
+    if (text === undefined || text === '') continue; // unset: reported by the engine's `required` check
+    if (text.length > 8) problems.push(`${host.name}: keepalived_auth_pass has ${text.length} characters; VRRP uses at most 8`);
+    else if (!AUTH_PASS.test(text) || /["'#!\\]/.test(text)) {
+      problems.push(`${host.name}: keepalived_auth_pass must be printable ASCII without spaces, quotes, # ! or \\`);
+    }
+  }
+  return [...new Set(problems.map(String))];
+}

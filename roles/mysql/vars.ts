@@ -1,0 +1,100 @@
+// The mysql role's variables, its per-distribution map, and the checks it makes before connecting.
+import { StepError } from '../../src/core/errors.ts';
+import type { Facts } from '../../src/core/facts/facts.ts';
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { isIpAddress } from '../lib/net.ts';
+import { groupHosts, varsFor } from '../lib/vars.ts';
+import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import type { SqlFlavor } from './sql-steps.ts';
+
+export type MysqlVars = Pick<
+  SharedVars,
+  'app_group' | 'mysql_port' | 'mysql_app_database' | 'mysql_app_user' | 'mysql_app_password'
+> & {
+  /** Address the server listens on; empty = the host's private address (its inventory address). */
+  mysql_bind_address: string;
+  /** Server and app-database default character set. */
+  mysql_character_set: string;
+  /** Server and app-database default collation. */
+  mysql_collation: string;
+  /** Maximum simultaneous client connections. */
+  mysql_max_connections: number;
+  /** InnoDB buffer pool size (e.g. `128M`, `1G`): the main memory knob. */
+  mysql_innodb_buffer_pool_size: string;
+};
+
+export const mysqlDefaults: MysqlVars = {
+  ...sharedVars('app_group', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
+  mysql_bind_address: '',
+  mysql_character_set: 'utf8mb4',
+  mysql_collation: 'utf8mb4_unicode_ci',
+  mysql_max_connections: 151,
+  mysql_innodb_buffer_pool_size: '128M',
+};
+
+export interface MysqlPlatform {
+  packages: string[];
+  service: string;
+  /** The drop-in, named to sort after the distribution's own server settings so ours win. */
+  dropIn: string;
+  /** Client used for probes and SQL over the unix socket. */
+  client: string;
+  flavor: SqlFlavor;
+}
+
+/** What each distribution calls things (chosen from facts.osId). */
+export const mysqlPlatforms: Record<string, MysqlPlatform> = {
+  debian: {
+    packages: ['mariadb-server', 'mariadb-client'],
+    service: 'mariadb',
+    dropIn: '/etc/mysql/mariadb.conf.d/60-scaleup.cnf',
+    client: 'mysql',
+    flavor: 'mariadb',
+  },
+  ubuntu: {
+    packages: ['mysql-server', 'mysql-client'],
+    service: 'mysql',
+    // mysql.conf.d/mysqld.cnf sets bind-address; files are read in name order.
+    dropIn: '/etc/mysql/mysql.conf.d/scaleup.cnf',
+    client: 'mysql',
+    flavor: 'mysql',
+  },
+};
+
+export function mysqlPlatform(facts: Facts): MysqlPlatform {
+  const platform = mysqlPlatforms[facts.osId];
+  if (!platform) {
+    throw new StepError(`mysql: unsupported OS '${facts.osId}' (supported: ${Object.keys(mysqlPlatforms).join(', ')})`);
+  }
+  return platform;
+}
+
+/** Extra template locals of the drop-in. */
+export function mysqlTemplateVars(vars: MysqlVars, host: Host): { bind_address: string } {
+  return { bind_address: vars.mysql_bind_address || host.address };
+}
+
+const IDENTIFIER = /^[A-Za-z0-9_]{1,32}$/;
+
+/** Checks made before connecting: names usable in SQL, and app hosts MySQL can match by address. */
+export function validateMysql(inventory: Inventory, hosts: Host[], defaults: MysqlVars = mysqlDefaults): string[] {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    const v = varsFor(defaults, host);
+    if (!IDENTIFIER.test(String(v.mysql_app_user))) {
+      problems.push(`${host.name}: mysql_app_user '${v.mysql_app_user}' must be 1–32 letters, digits or _`);
+    }
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(String(v.mysql_app_database))) {
+      problems.push(`${host.name}: mysql_app_database '${v.mysql_app_database}' must be 1–64 letters, digits or _`);
+    }
+    for (const app of groupHosts(inventory, String(v.app_group))) {
+      if (!isIpAddress(app.address)) {
+        problems.push(
+          `${host.name}: app host ${app.name} has address '${app.address}': MySQL accounts are granted by IP ` +
+            '(skip-name-resolve), so app hosts need an IP address in the inventory',
+        );
+      }
+    }
+  }
+  return [...new Set(problems)];
+}

@@ -1,0 +1,46 @@
+// The web tier: nginx serving the static files and proxying everything else to every app host.
+import path from 'node:path';
+import { defineRole } from '../../src/core/role.ts';
+import { file, pkg, service } from '../../src/core/steps/index.ts';
+import { nginxDefaults, nginxPaths, readStaticFiles, validateNginx, type NginxVars } from './vars.ts';
+
+export default defineRole<NginxVars>({
+  name: 'nginx',
+  description: 'nginx: static files, and a keepalive reverse proxy to all app hosts',
+  defaults: nginxDefaults,
+  steps(v) {
+    const reload = ['reload nginx'];
+    const staticDir = `${v.nginx_document_root}/static`;
+    const assets = readStaticFiles();
+    return [
+      pkg.installed(['nginx']),
+      file.template({ src: 'nginx/validate-site.sh.ejs', dest: nginxPaths.validateSite, mode: '0755' }),
+      file.template({
+        src: 'nginx/nginx.conf.ejs',
+        dest: nginxPaths.conf,
+        mode: '0644',
+        validate: 'nginx -t -q -c %s',
+        notify: reload,
+      }),
+      // A site file is only valid inside nginx.conf's http block: the script builds a copy of
+      // nginx.conf that includes the staged file instead of sites-enabled/*, and runs nginx -t on it.
+      file.template({
+        src: 'nginx/site.conf.ejs',
+        dest: nginxPaths.site,
+        mode: '0644',
+        validate: `${nginxPaths.validateSite} %s`,
+        notify: reload,
+      }),
+      // The default site also claims default_server on port 80: remove it before enabling ours.
+      file.absent({ path: nginxPaths.defaultSite, notify: reload }),
+      file.symlink({ path: nginxPaths.siteLink, target: nginxPaths.site, notify: reload }),
+      file.directory({ path: v.nginx_document_root, mode: '0755' }),
+      file.directory({ path: staticDir, mode: '0755' }),
+      ...assets.directories.map((d) => file.directory({ path: `${staticDir}/${d}`, mode: '0755' })),
+      ...assets.files.map((f) => file.content({ dest: path.posix.join(staticDir, f.path), content: f.content, mode: '0644' })),
+      service.running('nginx', { enabled: true }),
+    ];
+  },
+  handlers: () => ({ 'reload nginx': service.reloaded('nginx') }),
+  validate: (inventory, hosts) => validateNginx(inventory, hosts),
+});

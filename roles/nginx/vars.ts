@@ -1,0 +1,77 @@
+// The nginx role's variables and the checks it makes before connecting.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { readTree, type Tree } from '../lib/tree.ts';
+import { groupHosts, varsFor } from '../lib/vars.ts';
+import { type SharedVars, sharedVars } from '../shared-vars.ts';
+
+export type NginxVars = Pick<SharedVars, 'app_group' | 'app_port' | 'nginx_port'> & {
+  /** worker_processes: `auto` = one per CPU. */
+  nginx_worker_processes: string | number;
+  /** worker_connections per worker. */
+  nginx_worker_connections: number;
+  /** Largest request body accepted (client_max_body_size), e.g. `10m`. */
+  nginx_client_max_body_size: string;
+  /** Idle keep-alive timeout towards clients (HAProxy), in seconds. */
+  nginx_keepalive_timeout: number;
+  /** Compress text responses (gzip). */
+  nginx_gzip: boolean;
+  /** server_name of the site; `_` matches any Host (clients reach it through the VIP). */
+  nginx_server_name: string;
+  /** Document root; static files are served from <root>/static at /static/. */
+  nginx_document_root: string;
+  /** How long browsers may cache /static/ files (nginx `expires`: sets Expires and Cache-Control max-age). */
+  nginx_static_expires: string;
+  /** Idle keep-alive connections to the app kept open per worker (upstream `keepalive`). */
+  nginx_upstream_keepalive: number;
+  /** Seconds to wait for an app connection before trying the next app host. */
+  nginx_proxy_connect_timeout: number;
+  /** Seconds to wait for an app response. */
+  nginx_proxy_read_timeout: number;
+};
+
+export const nginxDefaults: NginxVars = {
+  ...sharedVars('app_group', 'app_port', 'nginx_port'),
+  nginx_worker_processes: 'auto',
+  nginx_worker_connections: 1024,
+  nginx_client_max_body_size: '10m',
+  nginx_keepalive_timeout: 65,
+  nginx_gzip: true,
+  nginx_server_name: '_',
+  nginx_document_root: '/var/www/scaleup',
+  nginx_static_expires: '7d',
+  nginx_upstream_keepalive: 32,
+  nginx_proxy_connect_timeout: 2,
+  nginx_proxy_read_timeout: 30,
+};
+
+/** The site's files on the host. */
+export const nginxPaths = {
+  conf: '/etc/nginx/nginx.conf',
+  site: '/etc/nginx/sites-available/scaleup',
+  siteLink: '/etc/nginx/sites-enabled/scaleup',
+  defaultSite: '/etc/nginx/sites-enabled/default',
+  validateSite: '/usr/local/sbin/scaleup-nginx-validate-site',
+};
+
+/** The static files nginx serves: the app's public/ directory, read on the control node. */
+export function readStaticFiles(): Tree {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'app', 'files', 'counter', 'public');
+  return readTree(dir);
+}
+
+/** Checks made before connecting: the upstream needs at least one app host. */
+export function validateNginx(inventory: Inventory, hosts: Host[], defaults: NginxVars = nginxDefaults): string[] {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    const v = varsFor(defaults, host);
+    if (groupHosts(inventory, String(v.app_group)).length === 0) {
+      problems.push(`${host.name}: group '${v.app_group}' has no hosts: nginx's upstream would be empty`);
+    }
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(String(v.nginx_document_root))) {
+      problems.push(`${host.name}: nginx_document_root '${v.nginx_document_root}' must be an absolute path without spaces or quotes`);
+    }
+  }
+  return [...new Set(problems)];
+}
