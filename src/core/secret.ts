@@ -42,10 +42,21 @@ export class Redactor {
   add(value: string | Secret): void {
     const v = value instanceof Secret ? value.reveal() : value;
     // Very short values would mask ordinary words; secrets are generated long, so skip < 4 chars.
-    if (v.length >= 4 && !this.#values.includes(v)) {
-      this.#values.push(v);
-      this.#values.sort((a, b) => b.length - a.length);
+    if (v.length < 4) return;
+    // A secret reaches hosts escaped for its file (shell, env file, SQL, JSON): mask those forms too.
+    const forms = [
+      v,
+      JSON.stringify(v).slice(1, -1),
+      v.replace(/(["\\$`])/g, '\\$1'),
+      v.replace(/'/g, `'\\''`),
+      v.replace(/\\/g, '\\\\').replace(/'/g, "\\'"),
+      v.replace(/'/g, "''"),
+      Buffer.from(v).toString('base64').replace(/=+$/, ''),
+    ];
+    for (const form of forms) {
+      if (!this.#values.includes(form)) this.#values.push(form);
     }
+    this.#values.sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {

@@ -15,6 +15,13 @@ function probe(name: string, ctx: StepContext): string {
     `ls /etc/rc2.d/S*${q} >/dev/null 2>&1 && echo enabled=enabled || echo enabled=disabled; else echo active=missing; fi`;
 }
 
+/** Shell test: is the service running? (sysv: `status`, or a process of that name when a script has none). */
+function isActive(name: string, ctx: StepContext): string {
+  const q = quote(name);
+  if (ctx.facts.initSystem === 'systemd') return `systemctl is-active -q ${q}`;
+  return `{ out=$(service ${q} status 2>&1); rc=$?; if printf '%s' "$out" | grep -qi usage; then pidof ${q} >/dev/null; else [ $rc -eq 0 ]; fi; }`;
+}
+
 function startCommand(name: string, ctx: StepContext, action: 'start' | 'stop' | 'reload' | 'restart'): string {
   const q = quote(name);
   return ctx.facts.initSystem === 'systemd' ? `systemctl ${action} ${q}` : `service ${q} ${action}`;
@@ -69,8 +76,7 @@ function handler(name: string, action: 'reload' | 'restart'): Handler {
     apply: async (remote, _changes, ctx) => {
       if (action === 'reload') {
         // A reload of a stopped service is a start: the new config must take effect either way.
-        const active = ctx.facts.initSystem === 'systemd' ? `systemctl is-active -q ${quote(name)}` : `service ${quote(name)} status >/dev/null 2>&1`;
-        await remote.run(`if ${active}; then ${startCommand(name, ctx, 'reload')}; else ${startCommand(name, ctx, 'start')}; fi`);
+        await remote.run(`if ${isActive(name, ctx)}; then ${startCommand(name, ctx, 'reload')}; else ${startCommand(name, ctx, 'start')}; fi`);
       } else {
         await remote.run(startCommand(name, ctx, 'restart'));
       }
@@ -80,3 +86,15 @@ function handler(name: string, action: 'reload' | 'restart'): Handler {
 
 export const reloaded = (name: string): Handler => handler(name, 'reload');
 export const restarted = (name: string): Handler => handler(name, 'restart');
+
+/** `systemctl daemon-reload` after a unit file changed (nothing to do on sysv hosts). */
+export function daemonReloaded(): Handler {
+  return {
+    name: 'reload systemd',
+    probe: () => '',
+    decide: () => [{ summary: 'daemon-reload' }],
+    apply: async (remote, _changes, ctx) => {
+      if (ctx.facts.initSystem === 'systemd') await remote.run('systemctl daemon-reload');
+    },
+  };
+}
