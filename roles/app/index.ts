@@ -57,9 +57,7 @@ export default defineRole<AppVars>({
     ];
   },
   handlers: (v, { facts }) => ({
-    ...(facts.initSystem === 'systemd'
-      ? { 'reload systemd': command.run({ name: 'systemctl daemon-reload', command: 'systemctl daemon-reload' }) }
-      : {}),
+    ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
     'restart app': service.restarted(v.app_name),
   }),
   validate: (inventory, hosts) => validateApp(inventory, hosts),

@@ -31,15 +31,6 @@ export default defineRole<KeepalivedVars>({
       service.running('keepalived', { enabled: true }),
     ];
   },
-  handlers: (_v, { facts }) => ({
-    'reload keepalived':
-      facts.initSystem === 'systemd'
-        ? service.reloaded('keepalived')
-        : // Debian's sysv script has no `status`: tell running from stopped by the process itself.
-          command.run({
-            name: 'reload keepalived',
-            command: 'if pidof keepalived >/dev/null; then service keepalived reload; else service keepalived start; fi',
-          }),
-  }),
+  handlers: () => ({ 'reload keepalived': service.reloaded('keepalived') }),
   validate: (inventory, hosts) => validateKeepalived(inventory, hosts),
 });

@@ -173,6 +173,8 @@ export class SshConnection implements Connection {
         },
       });
       if (timedOut) throw new StepError(`timed out after ${Math.round(timeoutMs / 1000)} s`, { host: this.host.name });
+      // No exit status and no signal: the channel died with the connection (host gone, sshd killed).
+      if (result.code === null && !result.signal) throw new ConnectError(this.host.name, 'connection lost while a command was running');
       return { stdout: result.stdout, stderr: result.stderr, exitCode: result.code };
     } catch (err) {
       if (err instanceof StepError) throw err;

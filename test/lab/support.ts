@@ -1,0 +1,89 @@
+// Helpers for lab suites: run the real binary, reach lab hosts over SSH, make inventory variants.
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { SshConnection } from '../../src/core/connection/ssh.ts';
+import type { RunResult } from '../../src/core/results.ts';
+import { projectRoot } from '../../src/core/paths.ts';
+import { labInventory, labKey, labKnownHosts } from './lab-paths.ts';
+
+export const LAB_ADDRESSES: Record<string, string> = {
+  'lb-01': '10.77.0.11', 'lb-02': '10.77.0.12', 'web-01': '10.77.0.21', 'web-02': '10.77.0.22',
+  'app-01': '10.77.0.31', 'app-02': '10.77.0.32', 'db-01': '10.77.0.41',
+};
+export const VIP = '10.77.0.100';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `provision ARGS` as CI would (no TTY, CI=true); never throws on exit code. */
+export function provision(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(projectRoot, 'bin/provision.js'), ...args], {
+      cwd: projectRoot, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/** `provision apply … --yes --json FILE` and the parsed result. */
+export async function apply(args: string[], inventory = labInventory): Promise<CliRun & { result: RunResult }> {
+  const json = path.join(projectRoot, '.lab', `result-${process.pid}-${Date.now()}.json`);
+  const run = await provision(['apply', '-i', inventory, '--yes', '--json', json, ...args]);
+  let result: RunResult;
+  try {
+    result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
+  } catch {
+    throw new Error(`apply wrote no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+  rmSync(json, { force: true });
+  return { ...run, result };
+}
+
+/** Runs a shell command on a lab host as root. */
+export async function onHost(name: string, command: string): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  const conn = await SshConnection.open(
+    { name, address: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
+    { knownHostsFile: labKnownHosts, acceptNewHostKeys: false, connectAttempts: 2 },
+  );
+  try {
+    return await conn.exec(command);
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * Writes a variant of inventory/lab.yml beside it (so its relative paths still resolve), changed by
+ * `edit`; returns its path and a function that removes it.
+ */
+export function inventoryVariant(name: string, edit: (doc: ReturnType<typeof parseDocument>) => void): { file: string; remove: () => void } {
+  const doc = parseDocument(readFileSync(labInventory, 'utf8'));
+  edit(doc);
+  const file = path.join(path.dirname(labInventory), `.test-${name}.yml`);
+  writeFileSync(file, doc.toString());
+  return { file, remove: () => rmSync(file, { force: true }) };
+}
+
+export async function getVip(pathname = '/'): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(`http://${VIP}${pathname}`, { signal: AbortSignal.timeout(3000) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
+export const visits = (body: string) => Number(/id="visits">(\d+)</.exec(body)?.[1] ?? NaN);
+export const appHost = (body: string) => /id="app-host">([^<]+)</.exec(body)?.[1];
