@@ -100,6 +100,14 @@ export function vethName(host: Pick<LabHost, 'octet'>): string {
   return `slab${host.octet}`;
 }
 
+/**
+ * The MAC of a host's eth0: locally administered and derived from its address (02:0a:4d:00:00:<octet>), so
+ * it survives a reset and the control machine's ARP entry for the host never goes stale.
+ */
+export function macAddress(host: Pick<LabHost, 'octet'>): string {
+  return `02:0a:4d:00:00:${host.octet.toString(16).padStart(2, '0')}`;
+}
+
 /** Whether a network namespace name is one the lab creates (used to clean up after a crash). */
 export function isLabNetns(name: string): boolean {
   if (!name.startsWith('lab-')) return false;

@@ -73,8 +73,6 @@ export function baseRootfsDir(paths: LabPaths, flavor: InitFlavor): string {
   return join(paths.cache, 'rootfs', `${flavor}-${baseRootfsKey(flavor)}`);
 }
 
-const COMPLETE = '.scaleup-lab-complete';
-
 export interface CacheResult {
   dir: string;
   built: boolean;
@@ -83,7 +81,8 @@ export interface CacheResult {
 /** Returns the cached base rootfs for `flavor`, building it first if missing (older builds are removed). */
 export async function ensureBaseRootfs(paths: LabPaths, flavor: InitFlavor): Promise<CacheResult> {
   const dir = baseRootfsDir(paths, flavor);
-  if (existsSync(join(dir, COMPLETE))) return { dir, built: false };
+  // Builds land under a temporary name and are renamed into place: the directory exists only when complete.
+  if (existsSync(dir)) return { dir, built: false };
   const parent = join(paths.cache, 'rootfs');
   await mkdir(parent, { recursive: true });
   for (const name of await readdir(parent)) {
@@ -94,17 +93,17 @@ export async function ensureBaseRootfs(paths: LabPaths, flavor: InitFlavor): Pro
   const hook = `${dir}.customize.sh`;
   await writeFile(sources, await machineDebianSources(SUITE));
   await writeFile(hook, customizeScript(flavor));
+  await removeTree(tmp);
   try {
     await run('mmdebstrap', [
       '--mode=root',
       '--variant=minbase',
       `--include=${basePackages(flavor).join(',')}`,
-      `--customize-hook=sh ${hook} "$1"`,
+      '--customize-hook=sh "$SCALEUP_LAB_CUSTOMIZE" "$1"',
       SUITE,
       tmp,
       sources,
-    ]);
-    await writeFile(join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
+    ], { env: { ...process.env, SCALEUP_LAB_CUSTOMIZE: hook } });
     await rename(tmp, dir);
   } finally {
     await removeTree(tmp);
