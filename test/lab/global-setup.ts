@@ -11,6 +11,7 @@ export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 /** The CLI entry the lab suites drive (override to test another build of it). */
 const PROVISION = process.env.SCALEUP_PROVISION_BIN ?? join(PROJECT_ROOT, 'bin/provision.js');
 const keep = process.env.SCALEUP_LAB_KEEP === '1';
+export const LAB_SUITE_HOSTS = 'lb-01,lb-02,web-01,web-02,app-01,app-02,db-01';
 
 /** Runs `provision ARGS…`; `show` streams its output (progress of a cold build takes a minute). */
 export function provision(args: string[], show = false): SpawnSyncReturns<string> {
@@ -61,7 +62,8 @@ export function setup(): void {
   if (process.getuid?.() !== 0) throw new Error('the lab suites need root: run `sudo npx vitest run --project lab`');
   if (keep && provision(['lab', 'status']).status === 0) return;
   mustProvision(['lab', 'down']);
-  mustProvision(['lab', 'up', '--init', process.env.SCALEUP_LAB_INIT ?? 'systemd']);
+  // The five stack hosts plus a second web and app host, for the scale-out and fault suites.
+  mustProvision(['lab', 'up', '--init', process.env.SCALEUP_LAB_INIT ?? 'systemd', '--hosts', LAB_SUITE_HOSTS]);
 }
 
 export function teardown(): void {
