@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT, labLeftovers, provision } from './global-setup.ts';
+import { LAB_SUITE_HOSTS, PROJECT_ROOT, labLeftovers, provision } from './global-setup.ts';
 
 interface StatusJson {
   hosts: { name: string; address: string; init: string; up: boolean }[];
@@ -63,20 +63,23 @@ function running(pid: number): boolean {
 }
 
 describe('lab', () => {
-  test('status --json lists the five hosts, up, with the key, known_hosts and inventory', () => {
+  test('status --json lists the suite\'s seven hosts, up, with the key, known_hosts and inventory', () => {
     const { code, json } = status();
     expect(code).toBe(0);
     expect(json.hosts.map((h) => [h.name, h.address, h.up])).toEqual([
       ['lb-01', '10.77.0.11', true],
       ['lb-02', '10.77.0.12', true],
       ['web-01', '10.77.0.21', true],
+      ['web-02', '10.77.0.22', true],
       ['app-01', '10.77.0.31', true],
+      ['app-02', '10.77.0.32', true],
       ['db-01', '10.77.0.41', true],
     ]);
     expect(json.vip).toBe('10.77.0.100');
     expect(json.sshKey).toBe(KEY);
     expect(json.knownHosts).toBe(KNOWN_HOSTS);
-    expect(json.inventory).toBe(join(PROJECT_ROOT, 'inventory/lab.yml'));
+    // Not the default five: the lab writes an inventory of exactly these hosts.
+    expect(json.inventory).toBe(join(PROJECT_ROOT, '.lab/inventory.yml'));
     const known = readFileSync(KNOWN_HOSTS, 'utf8');
     for (const h of json.hosts) expect(known).toMatch(new RegExp(`^${h.address.replaceAll('.', '\\.')} ssh-ed25519 AAAA`, 'm'));
   });
@@ -158,7 +161,7 @@ describe('lab', () => {
     expect(provision(['lab', 'down']).status).toBe(0);
     expect(labLeftovers()).toEqual([]);
 
-    const up = provision(['lab', 'up', '--init', init]);
+    const up = provision(['lab', 'up', '--init', init, '--hosts', LAB_SUITE_HOSTS]);
     expect(up.status, up.stderr).toBe(0);
     expect(status().code).toBe(0);
     expect(sshOk('lb-01', 'hostname')).toBe('lb-01');
