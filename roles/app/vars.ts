@@ -1,7 +1,7 @@
 // The app role's variables, the release it ships (built from files on the control node), and the
 // values its templates need.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rolesDir } from '../../src/core/role-loader.ts';
 import type { Host, Inventory } from '../../src/core/model.ts';
 import { quote } from '../../src/core/quote.ts';
 import { readTree, type Tree } from '../lib/tree.ts';
@@ -42,7 +42,7 @@ export const appDefaults: AppVars = {
   app_releases_keep: 3,
 };
 
-const filesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'files');
+const filesDir = path.join(rolesDir, 'app', 'files');
 
 export interface Release {
   /** Short sha256 of the app's files: the release directory's name. */

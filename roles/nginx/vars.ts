@@ -1,6 +1,6 @@
 // The nginx role's variables and the checks it makes before connecting.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rolesDir } from '../../src/core/role-loader.ts';
 import type { Host, Inventory } from '../../src/core/model.ts';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
@@ -57,7 +57,7 @@ export const nginxPaths = {
 
 /** The static files nginx serves: the app's public/ directory, read on the control node. */
 export function readStaticFiles(): Tree {
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'app', 'files', 'counter', 'public');
+  const dir = path.join(rolesDir, 'app', 'files', 'counter', 'public');
   return readTree(dir);
 }
 

@@ -5,6 +5,9 @@ import { registerFactsCommand } from './commands/facts.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerGraphCommand } from './commands/graph.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
+import { runWizard } from './wizard/index.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
@@ -18,6 +21,8 @@ export function buildProgram(): Command {
   registerVerifyCommand(program);
   registerVaultCommands(program);
   registerLabCommands(program);
+  registerGraphCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 
@@ -48,6 +53,13 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length <= 2) {
     // The wizard needs a person at a terminal; otherwise print usage and fail.
+    if (process.stdin.isTTY && process.stdout.isTTY && process.env.CI !== 'true') {
+      try {
+        return await runWizard({ buildProgram });
+      } catch (err) {
+        return report(err);
+      }
+    }
     program.outputHelp({ error: true });
     return EXIT.usage;
   }

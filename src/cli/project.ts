@@ -35,6 +35,14 @@ function collectSecrets(value: VarValue, redactor: Redactor): void {
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectSecrets(v, redactor));
 }
 
+/** A redactor that knows every secret value of the inventory (overridden ones too). */
+export function redactorFor(inventory: Inventory): Redactor {
+  const redactor = new Redactor();
+  for (const secret of Object.values(inventory.secrets ?? {})) redactor.add(secret);
+  for (const host of inventory.hosts.values()) for (const v of Object.values(host.vars)) collectSecrets(v, redactor);
+  return redactor;
+}
+
 export async function loadInventoryWithSecrets(file: string | undefined, ageKeyFile?: string): Promise<Inventory> {
   if (!file) {
     throw new InventoryError('no inventory given: pass -i FILE or set SCALEUP_INVENTORY', { file: '(command line)', field: '--inventory' });
@@ -73,8 +81,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   }
   preflight(inventory, plays);
 
-  const redactor = new Redactor();
-  for (const host of inventory.hosts.values()) for (const v of Object.values(host.vars)) collectSecrets(v, redactor);
+  const redactor = redactorFor(inventory);
 
   return {
     inventory,

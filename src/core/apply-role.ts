@@ -22,6 +22,8 @@ export interface RoleRun {
   stepTimeoutMs?: number;
   /** Asked before each step; true stops the role (Ctrl-C): running steps finish, no new ones start. */
   stopRequested?: () => boolean;
+  /** Probe answers already fetched for these steps (nothing changed on the host since). */
+  probed?: ProbeOutput[];
 }
 
 /** Outcome of a role on a host: its results, and whether the host must stop (failed/unreachable). */
@@ -56,7 +58,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   };
 
   try {
-    let outputs = await probeAll(run, steps);
+    let outputs = run.probed?.length === steps.length ? run.probed : await probeAll(run, steps);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (run.stopRequested?.()) {

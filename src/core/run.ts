@@ -10,7 +10,8 @@ import type { Host, Inventory, Vars } from './model.ts';
 import { emptyTotals, type EventSink, type HostTotals, type RunResult, type StepResult } from './results.ts';
 import type { Role, RoleContext } from './role.ts';
 import type { Redactor } from './secret.ts';
-import type { StepContext } from './steps/step.ts';
+import { probeBatch } from './probe-batch.ts';
+import type { Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
 
 export interface PlannedPlay {
   name: string;
@@ -76,13 +77,78 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   let interrupted = false;
   const lockHolder = `scaleup pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}${options.check ? ' (check)' : ''}`;
 
+  // What a role is on a host: its steps, handlers and context, built once per host, play and role.
+  interface RolePlan { steps: Step[]; handlers: Record<string, Handler>; ctx: StepContext }
+  const plans = new Map<string, RolePlan>();
+  const planOf = (host: Host, playIndex: number, role: Role): RolePlan => {
+    const key = `${host.name}\0${playIndex}\0${role.name}`;
+    let plan = plans.get(key);
+    if (!plan) {
+      const vars = roleVars(role, host);
+      const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn };
+      let roleSteps = role.steps(vars as never, roleCtx);
+      if (options.tags?.length) {
+        roleSteps = roleSteps.filter((s) => options.tags!.some((tag) => tag === role.name || s.tags?.includes(tag)));
+      }
+      plan = {
+        steps: roleSteps,
+        handlers: role.handlers?.(vars as never, roleCtx) ?? {},
+        ctx: { host, facts: roleCtx.facts, vars, hostsIn, diff: options.diff ?? false },
+      };
+      plans.set(key, plan);
+    }
+    return plan;
+  };
+  // Probe answers fetched for all of a host's roles in one round trip, right after its facts; valid
+  // until something changes on that host (then each role probes again, as it would anyway).
+  const prefetched = new Map<string, ProbeOutput[]>();
+  const changedHosts = new Set<string>();
+  const prefetch = async (host: Host, conn: Connection) => {
+    const planned = options.plays.flatMap((play, i) =>
+      play.hosts.some((h) => h.name === host.name) ? play.roles.map((role) => ({ key: `${host.name}\0${i}\0${role.name}`, plan: planOf(host, i, role) })) : []);
+    const all = planned.flatMap((p) => p.plan.steps.map((step) => step.probe(p.plan.ctx)));
+    if (!all.length) return;
+    const batch = probeBatch(all);
+    const outputs = batch.parse((await conn.exec(batch.script, { timeoutMs: options.stepTimeoutMs })).stdout);
+    let at = 0;
+    for (const p of planned) {
+      prefetched.set(p.key, outputs.slice(at, at + p.plan.steps.length));
+      at += p.plan.steps.length;
+    }
+  };
+
+  // Every host of the run is connected, locked and its facts gathered up front, in parallel: the
+  // SSH handshakes overlap instead of adding up play after play. Failures surface in the host's play.
+  const opening = new Map<string, Promise<Connection>>();
+  const ready = (host: Host): Promise<Connection> => {
+    let p = opening.get(host.name);
+    if (!p) {
+      p = (async () => {
+        const conn = await options.connect(host);
+        connections.set(host.name, conn);
+        // The lock and the facts travel on two channels of the one connection, in parallel.
+        const [hostFacts] = await Promise.all([gatherFacts(conn), conn.lock?.(lockHolder)]);
+        facts.set(host.name, hostFacts);
+        await prefetch(host, conn);
+        return conn;
+      })();
+      p.catch(() => {});
+      opening.set(host.name, p);
+    }
+    return p;
+  };
+  const allHosts = [...new Map(options.plays.flatMap((p) => p.hosts).map((h) => [h.name, h])).values()];
+  void parallel(allHosts, forks, async (h) => {
+    await ready(h).catch(() => {});
+  });
+
   const totalsOf = (name: string) => {
     let t = totals.get(name);
     if (!t) totals.set(name, (t = emptyTotals()));
     return t;
   };
 
-  const runHost = async (host: Host, play: PlannedPlay) => {
+  const runHost = async (host: Host, play: PlannedPlay, playIndex: number) => {
     if (stopped.has(host.name)) return;
     if (options.stopRequested?.()) {
       interrupted = true;
@@ -92,35 +158,24 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     const hostStarted = performance.now();
     emit({ type: 'host-start', host: host.name });
     try {
-      let conn = connections.get(host.name);
-      if (!conn) {
-        conn = await options.connect(host);
-        connections.set(host.name, conn);
-        // The lock and the facts travel on two channels of the one connection, in parallel.
-        const [hostFacts] = await Promise.all([gatherFacts(conn), conn.lock?.(lockHolder)]);
-        facts.set(host.name, hostFacts);
-      }
+      const conn = await ready(host);
       for (const role of play.roles) {
         if (options.stopRequested?.()) {
           interrupted = true;
           break;
         }
         emit({ type: 'role-start', host: host.name, role: role.name });
-        const vars = roleVars(role, host);
-        const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn };
-        const ctx: StepContext = { host, facts: roleCtx.facts, vars, hostsIn, diff: options.diff ?? false };
-        let roleSteps = role.steps(vars as never, roleCtx);
-        if (options.tags?.length) {
-          roleSteps = roleSteps.filter((s) => options.tags!.some((tag) => tag === role.name || s.tags?.includes(tag)));
-        }
+        const plan = planOf(host, playIndex, role);
         const outcome = await applyRole({
-          role: role.name, steps: roleSteps, handlers: role.handlers?.(vars as never, roleCtx) ?? {}, ctx, conn,
+          role: role.name, steps: plan.steps, handlers: plan.handlers, ctx: plan.ctx, conn,
           redactor: options.redactor, check: options.check ?? false, emit, stepTimeoutMs: options.stepTimeoutMs,
           stopRequested: options.stopRequested,
+          probed: changedHosts.has(host.name) ? undefined : prefetched.get(`${host.name}\0${playIndex}\0${role.name}`),
         });
         for (const r of outcome.results) {
           steps.push(r);
           t[r.status]++;
+          if (r.status === 'changed' && !options.check) changedHosts.add(host.name);
         }
         if (outcome.unreachable) throw new ConnectError(host.name, outcome.unreachable.replace(`${host.name}: `, ''));
         if (outcome.failed) {
@@ -148,12 +203,12 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   };
 
   try {
-    for (const play of options.plays) {
+    for (const [playIndex, play] of options.plays.entries()) {
       emit({ type: 'play', name: play.name, hosts: play.hosts.map((h) => h.name) });
       for (const h of play.hosts) totalsOf(h.name);
       for (const batch of batches(play.hosts, play.serial)) {
         const before = new Set(stopped);
-        await parallel(batch, forks, (host) => runHost(host, play));
+        await parallel(batch, forks, (host) => runHost(host, play, playIndex));
         const newlyFailed = batch.filter((h) => stopped.has(h.name) && !before.has(h.name)).length;
         if (play.maxFailPercentage !== undefined && (newlyFailed * 100) / batch.length > play.maxFailPercentage) {
           // Too many failures in a rolling batch: do not roll the change onto more hosts.
@@ -165,6 +220,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
       if (interrupted) break;
     }
   } finally {
+    await Promise.allSettled(opening.values());
     await Promise.all([...connections.values()].map((c) => c.close().catch(() => {})));
   }
 

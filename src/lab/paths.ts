@@ -2,7 +2,7 @@
 //   cache   (/var/cache/scaleup-lab, or $SCALEUP_LAB_CACHE): base rootfs, apt repo, host keys; survives reboots
 //   run     (/run/scaleup-lab): state of the running lab (PIDs, per-host dirs); gone at reboot, like the lab
 //   .lab/   (project root, gitignored): the lab SSH key, known_hosts, generated inventory for custom host sets
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../core/paths.ts';
 import { join, resolve } from 'node:path';
 
 export interface LabPaths {
@@ -20,7 +20,7 @@ export interface LabPaths {
   generatedInventory: string;
 }
 
-const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const PROJECT_ROOT = projectRoot;
 
 export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
   const cache = env.SCALEUP_LAB_CACHE ? resolve(env.SCALEUP_LAB_CACHE) : '/var/cache/scaleup-lab';

@@ -71,7 +71,7 @@ describe('SSH transport', () => {
     const first = await open(host());
     await first.lock('first run');
     const second = await open(host());
-    await expect(second.lock('second run')).rejects.toThrow(/another run holds \/run\/lock\/scaleup.lock \(first run\)/);
+    await expect(second.lock('second run')).rejects.toThrow(/another run holds the lock \/run\/lock\/scaleup \(first run\)/);
     await first.close();
     // sshd closes the holder's stdin when the connection drops; the lock is free right after.
     await new Promise((r) => setTimeout(r, 300));

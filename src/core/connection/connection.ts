@@ -3,8 +3,11 @@ import type { ExecResult } from '../steps/step.ts';
 /** A live session to one host. The engine opens one per host and reuses it for the whole run. */
 export interface Connection {
   readonly hostName: string;
-  /** Runs `command` through `sh -c` (under `sudo -n` with become). Resolves with any exit code. */
-  exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * Runs `command` through `sh -c` (under `sudo -n` when the host uses become, unless `become: false`
+   * for commands that need no privilege). Resolves with any exit code.
+   */
+  exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean }): Promise<ExecResult>;
   /** How many exec round trips this connection has made (reported in --json, for the benchmark). */
   readonly roundTrips: number;
   /** Holds the host's run lock until close(); rejects with LockedError when another run holds it. */

@@ -127,6 +127,8 @@ export class SshConnection implements Connection {
             return verdict.ok;
           },
         });
+        // Small request/response exchanges: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms each.
+        this.#ssh.connection?.setNoDelay(true);
         return;
       } catch (err) {
         if (refusal) throw new ConnectError(host.name, refusal);
@@ -147,12 +149,12 @@ export class SshConnection implements Connection {
   }
 
   /** The command line sent over SSH: never a login shell; sudo -n so a missing rule fails fast. */
-  wrap(command: string): string {
+  wrap(command: string, become = this.host.become): string {
     const sh = `sh -c ${quote(command)}`;
-    return this.host.become && this.host.user !== 'root' ? `sudo -n -H -- ${sh}` : `exec ${sh}`;
+    return become && this.host.user !== 'root' ? `sudo -n -H -- ${sh}` : `exec ${sh}`;
   }
 
-  async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 600_000;
     let timer: NodeJS.Timeout | undefined;
@@ -161,7 +163,7 @@ export class SshConnection implements Connection {
     if (Buffer.isBuffer(options.stdin)) stdin = Readable.from([options.stdin]);
     else stdin = options.stdin;
     try {
-      const result = await this.#ssh.execCommand(this.wrap(command), {
+      const result = await this.#ssh.execCommand(this.wrap(command, options.become), {
         stdin,
         noTrim: true,
         onChannel: (channel) => {
@@ -190,19 +192,23 @@ export class SshConnection implements Connection {
    * stdin and the lock goes with it — no stale lock to clean up after a crash.
    */
   lock(holder: string): Promise<void> {
-    const file = '/run/lock/scaleup.lock';
-    const script = `exec 9>>${file}; if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${file}.holder; echo locked; exec cat >/dev/null; ` +
-      `else echo "busy $(cat ${file}.holder 2>/dev/null)"; fi`;
+    // flock on a directory opened read-only works for every user (root runs and sudo runs alike);
+    // the holder's description goes in a per-user file beside it, for the "busy" message.
+    const dir = '/run/lock/scaleup';
+    const script = `mkdir -p -m 1777 ${dir} 2>/dev/null; exec 9<${dir} || exit 1; ` +
+      `if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${dir}/holder-$(id -un) 2>/dev/null; echo locked; exec cat >/dev/null; ` +
+      `else echo "busy $(ls -t ${dir}/holder-* 2>/dev/null | head -1 | xargs cat 2>/dev/null)"; fi`;
     this.#roundTrips++;
     return new Promise((resolve, reject) => {
-      this.#ssh.connection!.exec(this.wrap(script), (err, channel) => {
+      // /run/lock is world-writable: no sudo needed (each sudo costs a PAM session on the host).
+      this.#ssh.connection!.exec(this.wrap(script, false), (err, channel) => {
         if (err) return reject(new ConnectError(this.host.name, `cannot take the run lock: ${err.message}`));
         let out = '';
         channel.on('data', (chunk: Buffer) => {
           out += chunk.toString('utf8');
           if (out.startsWith('locked')) resolve();
           else if (out.includes('\n') && out.startsWith('busy')) {
-            reject(new LockedError(this.host.name, `another run holds ${file} (${out.slice(5).trim() || 'unknown holder'}); wait for it to finish`));
+            reject(new LockedError(this.host.name, `another run holds the lock ${dir} (${out.slice(5).trim() || 'unknown holder'}); wait for it to finish`));
           }
         });
         channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));

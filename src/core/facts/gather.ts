@@ -43,7 +43,8 @@ export function parseFacts(output: string): Facts {
 }
 
 export async function gatherFacts(conn: Connection): Promise<Facts> {
-  const result = await conn.exec(FACTS_SCRIPT);
+  // Facts need no privilege: skipping sudo saves a PAM session per host.
+  const result = await conn.exec(FACTS_SCRIPT, { become: false });
   if (result.exitCode !== 0 && !result.stdout) {
     throw new ConnectError(conn.hostName, `gathering facts failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   }

@@ -1,0 +1,14 @@
+// The roles this project ships, by name. A new role is a folder with an index.ts, listed here
+// (a unit test checks this list against the folders). Loaded on demand.
+import type { Role } from '../src/core/role.ts';
+
+const lazy = (load: () => Promise<{ default: unknown }>) => async () => (await load()).default as Role;
+
+export const roleModules: Record<string, () => Promise<Role>> = {
+  app: lazy(() => import('./app/index.ts')),
+  firewall: lazy(() => import('./firewall/index.ts')),
+  haproxy: lazy(() => import('./haproxy/index.ts')),
+  keepalived: lazy(() => import('./keepalived/index.ts')),
+  mysql: lazy(() => import('./mysql/index.ts')),
+  nginx: lazy(() => import('./nginx/index.ts')),
+};
