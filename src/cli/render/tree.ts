@@ -36,6 +36,8 @@ export class ProgressTree {
           task.output = 'connecting…';
           await branch.done;
         },
+        // Keep the last output (what changed) under the host once it is done.
+        rendererOptions: { persistentOutput: true } as never,
       })),
       { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false } as never },
     );
@@ -72,7 +74,7 @@ export class ProgressTree {
         const failedStep = result.steps.find((s) => s.host === name && s.status === 'failed');
         b.finish(new Error(failedStep ? `${failedStep.role} › ${failedStep.step}: ${failedStep.error}` : 'failed'));
       } else {
-        if (b.task) b.task.output = b.changed.length ? `changed: ${b.changed.join(', ')}` : 'no changes';
+        if (b.task) b.task.output = b.changed.length ? b.changed.map((c) => `changed ${c}`).join('\n') : 'no changes';
         b.finish();
       }
     }
