@@ -11,7 +11,7 @@ import { ConnectError } from '../../src/core/errors.ts';
 import { gatherFacts } from '../../src/core/facts/gather.ts';
 import type { Facts } from '../../src/core/facts/facts.ts';
 import type { Host } from '../../src/core/model.ts';
-import { Redactor } from '../../src/core/secret.ts';
+import { Redactor, Secret } from '../../src/core/secret.ts';
 import { command, file, pkg, service, sysctl, user } from '../../src/core/steps/index.ts';
 import type { Handler, Step } from '../../src/core/steps/step.ts';
 import { labKey, labKnownHosts } from './lab-paths.ts';
@@ -35,6 +35,27 @@ describe('SSH transport', () => {
     const root = await open(host({ user: 'root', become: false }));
     expect((await root.exec('id -u')).stdout.trim()).toBe('0');
     await root.close();
+  });
+
+  it('becomes root with a sudo password from the vault, never on a command line', async () => {
+    const root = await open(host({ user: 'root', become: false }));
+    const pub = readFileSync(`${labKey}.pub`, 'utf8').trim();
+    await root.exec(`id ops >/dev/null 2>&1 || useradd -m -s /bin/sh ops; echo 'ops:Sudo-Pass-42' | chpasswd; ` +
+      `echo 'ops ALL=(ALL) ALL' > /etc/sudoers.d/ops; chmod 0440 /etc/sudoers.d/ops; ` +
+      `mkdir -p ~ops/.ssh; echo ${JSON.stringify(pub)} > ~ops/.ssh/authorized_keys; chown -R ops: ~ops/.ssh`);
+    try {
+      const withPassword = await open(host({ user: 'ops', vars: { become_password: new Secret('Sudo-Pass-42') } }));
+      expect((await withPassword.exec('id -un')).stdout.trim()).toBe('root');
+      expect((await withPassword.exec('cat', { stdin: 'content after the password\n' })).stdout).toBe('content after the password\n');
+      expect((await withPassword.exec("ps -eo args | grep -c 'Sudo-Pass-4[2]' || true")).stdout.trim()).toBe('0');
+      await withPassword.close();
+      const without = await open(host({ user: 'ops' }));
+      expect((await without.exec('id -un')).stderr).toMatch(/password is required/);
+      await without.close();
+    } finally {
+      await root.exec('rm -f /etc/sudoers.d/ops; userdel -r ops 2>/dev/null; true');
+      await root.close();
+    }
   });
 
   it('passes hostile arguments and binary stdin through unchanged', async () => {

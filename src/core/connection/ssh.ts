@@ -6,6 +6,7 @@ import { NodeSSH } from 'node-ssh';
 import { ConnectError, LockedError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
 import { quote } from '../quote.ts';
+import { Secret } from '../secret.ts';
 import type { ExecResult } from '../steps/step.ts';
 import type { Connection } from './connection.ts';
 import { parseJump, sshConfigFor } from './ssh-config.ts';
@@ -151,7 +152,16 @@ export class SshConnection implements Connection {
   /** The command line sent over SSH: never a login shell; sudo -n so a missing rule fails fast. */
   wrap(command: string, become = this.host.become): string {
     const sh = `sh -c ${quote(command)}`;
-    return become && this.host.user !== 'root' ? `sudo -n -H -- ${sh}` : `exec ${sh}`;
+    if (!become || this.host.user === 'root') return `exec ${sh}`;
+    // With a sudo password (variable `become_password`, from the vault) sudo reads it from the first
+    // line of stdin, silently (-p ''); the rest of stdin goes on to the command.
+    return this.#becomePassword() ? `sudo -S -p '' -H -- ${sh}` : `sudo -n -H -- ${sh}`;
+  }
+
+  #becomePassword(): string | undefined {
+    const value = this.host.vars.become_password;
+    if (value === undefined || value === null || value === '') return undefined;
+    return value instanceof Secret ? value.reveal() : String(value);
   }
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
@@ -160,7 +170,9 @@ export class SshConnection implements Connection {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     let stdin: string | Readable | undefined;
-    if (Buffer.isBuffer(options.stdin)) stdin = Readable.from([options.stdin]);
+    const password = (options.become ?? this.host.become) && this.host.user !== 'root' ? this.#becomePassword() : undefined;
+    if (password !== undefined) stdin = Readable.from([Buffer.from(`${password}\n`), Buffer.from(options.stdin ?? '')]);
+    else if (Buffer.isBuffer(options.stdin)) stdin = Readable.from([options.stdin]);
     else stdin = options.stdin;
     try {
       const result = await this.#ssh.execCommand(this.wrap(command, options.become), {
