@@ -50,6 +50,13 @@ function report(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `provision … | head`: a closed pipe ends the output quietly, as for any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = buildProgram();
   if (argv.length <= 2) {
     // The wizard needs a person at a terminal; otherwise print usage and fail.

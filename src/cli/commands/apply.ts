@@ -95,10 +95,8 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   }
 }
 
-export function registerApplyCommand(program: Command): void {
-  const cmd = program
-    .command('apply')
-    .description('Converge hosts: run the playbook\'s roles on the hosts they target')
+function applyOptions(cmd: Command): Command {
+  cmd
     .option('--check', 'change nothing; report what would change')
     .option('--diff', 'show unified diffs of files that change (secrets redacted)')
     .option('-f, --forks <n>', 'hosts worked on in parallel', '10')
@@ -108,7 +106,11 @@ export function registerApplyCommand(program: Command): void {
     .option('--detailed-exitcode', 'with --check: exit 3 when something would change, 0 when converged')
     .option('--step-timeout <seconds>', 'fail a step that runs longer than this', '900')
     .option('-v, --verbose', 'also print steps that were already ok');
-  connectOptions(cmd)
+  return connectOptions(cmd);
+}
+
+export function registerApplyCommand(program: Command): void {
+  applyOptions(program.command('apply').description('Converge hosts: run the playbook\'s roles on the hosts they target'))
     .addHelpText('after', `
 Examples:
   provision apply -i inventory/lab.yml --yes
@@ -117,5 +119,16 @@ Examples:
 `)
     .action(async (flags: ApplyFlags) => {
       process.exitCode = await runApply(flags);
+    });
+
+  // A shortcut for the most common partial run.
+  applyOptions(program.command('role <name>').description('Re-run one role on the hosts it targets (same as apply --role NAME)'))
+    .addHelpText('after', `
+Examples:
+  provision role nginx -i inventory/lab.yml --limit web-01 --yes
+  provision role haproxy -i inventory/lab.yml --check --diff
+`)
+    .action(async (name: string, flags: ApplyFlags) => {
+      process.exitCode = await runApply({ ...flags, role: [...(flags.role ?? []), name] });
     });
 }
