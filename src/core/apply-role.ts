@@ -7,7 +7,7 @@ import { ConnectError, ScaleupError, StepError } from './errors.ts';
 import { probeBatch } from './probe-batch.ts';
 import { remoteFor } from './remote.ts';
 import type { EventSink, StepResult } from './results.ts';
-import type { Redactor } from './secret.ts';
+import { redactDiff, type Redactor } from './secret.ts';
 import type { Change, Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
 
 export interface RoleRun {
@@ -86,7 +86,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         status: changes.length ? 'changed' : 'ok',
         durationMs: performance.now() - started,
         changes: changes.length ? changes.map((c) => redactor.redact(c.summary)) : undefined,
-        diff: diff ? redactor.redact(diff) : undefined,
+        diff: diff ? redactDiff(diff, redactor) : undefined,
       });
       if (changes.length) {
         for (const h of step.notify ?? []) if (!notified.includes(h)) notified.push(h);

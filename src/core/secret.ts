@@ -65,3 +65,16 @@ export class Redactor {
     return out;
   }
 }
+
+/**
+ * Redacts a unified diff. When the file holds a secret now, its removed lines may hold the secret it
+ * had before (a rotated password the redactor never knew): those lines are hidden entirely.
+ */
+export function redactDiff(diff: string, redactor: Redactor): string {
+  const redacted = redactor.redact(diff);
+  if (redacted === diff) return diff;
+  return redacted
+    .split('\n')
+    .map((line) => (line.startsWith('-') && !line.startsWith('---') ? '-*** (a line of a file that holds secrets: hidden)' : line))
+    .join('\n');
+}

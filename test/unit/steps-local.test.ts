@@ -51,9 +51,20 @@ describe('file steps on a real shell', () => {
     redactor.add('old-secret-1');
     const outcome = await runLocal([file.content({ dest, content: new Secret('password=new-secret-2\n') })], { diff: true, redactor, check: true });
     const diff = outcome.results[0]!.diff!;
-    expect(diff).toContain('-password=***');
     expect(diff).toContain('+password=***');
     expect(diff).not.toMatch(/secret-/);
+  });
+
+  it('diff hides the removed lines of a file that holds secrets (an old password the vault no longer knows)', async () => {
+    const dest = path.join(dir, 'e.conf');
+    writeFileSync(dest, 'user=app\npassword=rotated-away-9\n');
+    const redactor = new Redactor();
+    redactor.add('brand-new-secret');
+    const outcome = await runLocal([file.content({ dest, content: new Secret('user=app\npassword=brand-new-secret\n') })], { diff: true, redactor, check: true });
+    const diff = outcome.results[0]!.diff!;
+    expect(diff).not.toContain('rotated-away-9');
+    expect(diff).toContain('+password=***');
+    expect(diff).toContain(' user=app');
   });
 
   it('directory, symlink, lineinfile and absent converge and stay converged', async () => {

@@ -1,0 +1,182 @@
+// Re-entering the wizard on an existing inventory: the menu's actions, through their real prompts.
+import { screen } from '@inquirer/testing/vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
+import { readInventory } from '../../src/core/inventory.ts';
+import { runWizard } from '../../src/cli/wizard/index.ts';
+import type { RunRequest } from '../../src/cli/wizard/run.ts';
+import { inventoryDocument, writeInventoryFile } from '../../src/cli/wizard/write-inventory.ts';
+
+function collector() {
+  let text = '';
+  const out = new Writable({
+    write(chunk, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { out, text: () => text };
+}
+
+async function firstPrompt(): Promise<void> {
+  if (!screen.getScreen()) await screen.next();
+}
+
+async function answer(text: string): Promise<void> {
+  if (text) screen.type(text);
+  screen.keypress('enter');
+  await screen.next();
+}
+
+async function clearAndAnswer(previous: string, text: string): Promise<void> {
+  for (let i = 0; i < previous.length; i++) screen.keypress('backspace');
+  await answer(text);
+}
+
+const keyDir = mkdtempSync(path.join(tmpdir(), 'scaleup-menu-keys-'));
+function hostKey(name: string): Buffer {
+  const file = path.join(keyDir, name);
+  if (!existsSync(file)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  return Buffer.from(readFileSync(`${file}.pub`, 'utf8').split(' ')[1]!, 'base64');
+}
+
+describe('wizard: the menu of an existing inventory', () => {
+  let cwd: string;
+  let file: string;
+  let runs: RunRequest[];
+  const log = collector();
+
+  beforeEach(() => {
+    cwd = mkdtempSync(path.join(tmpdir(), 'scaleup-menu-'));
+    mkdirSync(path.join(cwd, 'inventory'));
+    file = path.join(cwd, 'inventory', 'prod.yml');
+    writeInventoryFile(file, inventoryDocument({
+      hosts: [
+        { tier: 'lb', name: 'lb-01', address: '10.0.0.11' },
+        { tier: 'lb', name: 'lb-02', address: '10.0.0.12' },
+        { tier: 'web', name: 'web-01', address: '10.0.0.21' },
+        { tier: 'web', name: 'web-02', address: '10.0.0.22' },
+        { tier: 'app', name: 'app-01', address: '10.0.0.31' },
+        { tier: 'db', name: 'db-01', address: '10.0.0.41' },
+      ],
+      user: 'deploy', port: 22, become: true, knownHosts: 'known_hosts', secretsFile: 'prod.secrets.age',
+      vip: '10.0.0.100', appPort: 3000, database: 'app',
+    }));
+    runs = [];
+  });
+
+  const start = () => runWizard({
+    cwd,
+    out: log.out,
+    scanHostKey: async (t) => hostKey(t.name),
+    planAndApply: async (_ctx, request) => {
+      runs.push(request);
+      return 0;
+    },
+  });
+
+  async function choose(menuItem: string): Promise<void> {
+    screen.type(menuItem);
+    await answer('');
+  }
+
+  /** The last answer: the wizard ends instead of asking again. */
+  function quit(): void {
+    screen.type('Quit');
+    screen.keypress('enter');
+  }
+
+  it('opens the inventory and applies everything', async () => {
+    const done = start();
+    await firstPrompt();
+    expect(screen.getScreen()).toContain('inventory/prod.yml');
+    expect(screen.getScreen()).toContain('6 hosts · lb: lb-01, lb-02 · web: web-01, web-02');
+    await answer('');
+    expect(screen.getScreen()).toContain('What would you like to do?');
+    expect(screen.getScreen()).toContain('Check for drift');
+    await answer(''); // Apply everything
+    expect(runs).toEqual([{ inventory: file }]);
+    await choose('Check');
+    expect(runs[1]).toEqual({ inventory: file, purpose: 'drift' });
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, 30_000);
+
+  it('re-runs one role on the hosts chosen from a list', async () => {
+    const done = start();
+    await firstPrompt();
+    await answer('');
+    await choose('Re-run');
+    expect(screen.getScreen()).toContain('Which role?');
+    expect(screen.getScreen()).toMatch(/mysql[\s\S]*app[\s\S]*nginx[\s\S]*haproxy[\s\S]*keepalived/); // playbook order
+    await choose('nginx');
+    expect(screen.getScreen()).toContain('Run nginx on which hosts?');
+    screen.keypress('down');
+    screen.keypress('space'); // untick web-02
+    await answer('');
+    expect(runs).toEqual([{ inventory: file, roles: ['nginx'], limit: ['web-01'] }]);
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, 30_000);
+
+  it('adds a host to a tier: validated, written, its key trusted, then applied', async () => {
+    const done = start();
+    await firstPrompt();
+    await answer('');
+    await choose('Add');
+    expect(screen.getScreen()).toContain('Add a host to which tier?');
+    await choose('web');
+    expect(screen.getScreen()).toContain('(web-03)');
+    await answer('');
+    await answer('10.0.0.21');
+    expect(screen.getScreen()).toContain('10.0.0.21 is already the address of web-01');
+    await clearAndAnswer('10.0.0.21', '10.0.0.23');
+    expect(screen.getScreen()).toContain("Trust web-03's key?");
+    await answer('y');
+    expect(screen.getScreen()).toContain('Apply everything now?');
+    await answer('');
+    expect(runs).toEqual([{ inventory: file }]);
+    const inv = readInventory(file);
+    expect(inv.groups.get('web')).toEqual(['web-01', 'web-02', 'web-03']);
+    expect(inv.hosts.get('web-03')).toMatchObject({ address: '10.0.0.23', user: 'deploy' });
+    expect(new KnownHosts(inv.knownHosts).lookup('10.0.0.23')[0]!.key).toBe(hostKey('web-03').toString('base64'));
+    expect(readFileSync(file, 'utf8')).toMatch(/^# scaleup inventory/); // comments kept
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, 30_000);
+
+  it('edits variables with the same checks as creating', async () => {
+    const done = start();
+    await firstPrompt();
+    await answer('');
+    await choose('Edit');
+    expect(screen.getScreen()).toContain('vip = "10.0.0.100"');
+    await choose('vip');
+    await clearAndAnswer('', '10.9.9.9');
+    expect(screen.getScreen()).toContain('10.9.9.9 is outside 10.0.0.0/24');
+    await clearAndAnswer('10.9.9.9', '10.0.0.101');
+    expect(screen.getScreen()).toContain('vip = "10.0.0.101"');
+    await choose('app_port');
+    await clearAndAnswer('', 'http');
+    expect(screen.getScreen()).toContain('http is not a port');
+    await clearAndAnswer('http', '8080');
+    await choose('Add');
+    await answer('mysql_app_password');
+    expect(screen.getScreen()).toContain('looks like a secret');
+    await clearAndAnswer('mysql_app_password', 'nginx_client_max_body_size');
+    await answer('8m');
+    await choose('Done');
+    expect(screen.getScreen()).toContain('Apply the change to the hosts now?');
+    await answer('n');
+    expect(runs).toEqual([]);
+    const vars = readInventory(file).hosts.get('web-01')!.vars;
+    expect(vars).toMatchObject({ vip: '10.0.0.101', app_port: 8080, nginx_client_max_body_size: '8m' });
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, 30_000);
+});
