@@ -1,6 +1,7 @@
 // Role variables as the engine merges them (role defaults < all < group < host), for the checks a
 // role makes over the whole inventory before any connection.
 import type { Host, Inventory, Vars } from '../../src/core/model.ts';
+import { hostsInGroup } from '../../src/core/run.ts';
 
 /** The variables a role sees on `host`: its defaults overlaid by the host's merged inventory vars. */
 export function varsFor<V extends Vars>(defaults: V, host: Host): V {
@@ -9,5 +10,5 @@ export function varsFor<V extends Vars>(defaults: V, host: Host): V {
 
 /** Hosts of a group in inventory order; [] for an unknown group. */
 export function groupHosts(inventory: Inventory, group: string): Host[] {
-  return (inventory.groups.get(group) ?? []).flatMap((name) => inventory.hosts.get(name) ?? []);
+  return hostsInGroup(inventory)(group);
 }

@@ -7,6 +7,7 @@ import { quote } from '../core/quote.ts';
 import type { Host, Inventory, Vars } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
 import { appDefaults } from '../../roles/app/vars.ts';
+import { groupHosts } from '../../roles/lib/vars.ts';
 import { haproxyDefaults } from '../../roles/haproxy/vars.ts';
 import { sharedDefaults } from '../../roles/shared-vars.ts';
 
@@ -23,9 +24,6 @@ export interface StackView {
 
 const reveal = (v: unknown) => (v instanceof Secret ? v.reveal() : String(v ?? ''));
 
-function groupHosts(inv: Inventory, group: string): Host[] {
-  return (inv.groups.get(group) ?? []).map((n) => inv.hosts.get(n)!).filter(Boolean);
-}
 
 function vars(host: Host): Vars & typeof sharedDefaults & typeof appDefaults & typeof haproxyDefaults {
   return { ...sharedDefaults, ...appDefaults, ...haproxyDefaults, ...host.vars } as never;
