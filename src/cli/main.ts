@@ -15,6 +15,13 @@ export function buildProgram(): Command {
   const program = new Command('provision')
     .description('Agentless SSH provisioning for the scale-up web stack')
     .version('0.1.0')
+    .addHelpText('after', `
+Examples:
+  provision                                   the wizard (on a terminal)
+  provision lab up                            five local lab hosts (root)
+  provision apply -i inventory/lab.yml --yes  converge the stack
+  provision verify -i inventory/lab.yml       check it end to end
+Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
     .exitOverride();
   registerApplyCommand(program);
   registerFactsCommand(program);

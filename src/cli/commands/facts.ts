@@ -14,6 +14,7 @@ export function registerFactsCommand(program: Command): void {
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
     .option('-l, --limit <pattern>', 'only these hosts', 'all')
     .option('--accept-new-host-keys', 'pin host keys never seen before')
+    .addHelpText('after', '\nExamples:\n  provision facts -i inventory/lab.yml\n  provision facts -i inventory/lab.yml --limit lb\n')
     .action(async (flags: { inventory?: string; limit: string; acceptNewHostKeys?: boolean }) => {
       const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY);
       const hosts = selectHosts(inventory, flags.limit);

@@ -15,7 +15,7 @@ import { labIsUp, labStatus, type LabStatus } from '../../lab/status.ts';
 export function registerLabCommands(program: Command): void {
   const lab = program
     .command('lab')
-    .description('a local lab of real Debian hosts (network namespaces + overlayfs); needs root');
+    .description('A local lab of real Debian hosts (network namespaces + overlayfs); needs root');
 
   lab
     .command('up')
