@@ -6,6 +6,7 @@ const lazy = (load: () => Promise<{ default: unknown }>) => async () => (await l
 
 export const roleModules: Record<string, () => Promise<Role>> = {
   app: lazy(() => import('./app/index.ts')),
+  baseline: lazy(() => import('./baseline/index.ts')),
   firewall: lazy(() => import('./firewall/index.ts')),
   haproxy: lazy(() => import('./haproxy/index.ts')),
   keepalived: lazy(() => import('./keepalived/index.ts')),

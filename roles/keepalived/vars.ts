@@ -137,6 +137,12 @@ export function validateKeepalived(inventory: Inventory, hosts: Host[], defaults
   }
 
   for (const { host, v } of all) {
+    // Written bare into keepalived.conf (and `dev <iface>`): an interface name, nothing else.
+    if (v.keepalived_interface !== '' && !/^[A-Za-z0-9_.@:-]{1,15}$/.test(String(v.keepalived_interface))) {
+      problems.push(`${host.name}: keepalived_interface '${v.keepalived_interface}' is not an interface name (e.g. eth0)`);
+    }
+  }
+  for (const { host, v } of all) {
     const text = secretText(v.keepalived_auth_pass);
     if (text === undefined || text === '') continue; // unset: reported by the engine's `required` check
     if (text.length > 8) problems.push(`${host.name}: keepalived_auth_pass has ${text.length} characters; VRRP uses at most 8`);

@@ -72,6 +72,12 @@ export function validateNginx(inventory: Inventory, hosts: Host[], defaults: Ngi
     if (!/^\/[A-Za-z0-9._/-]*$/.test(String(v.nginx_document_root))) {
       problems.push(`${host.name}: nginx_document_root '${v.nginx_document_root}' must be an absolute path without spaces or quotes`);
     }
+    // Written as the arguments of an nginx directive: `;` or a brace would end it and start others.
+    for (const key of ['nginx_worker_processes', 'nginx_client_max_body_size', 'nginx_server_name', 'nginx_static_expires'] as const) {
+      if (/[;{}'"`$#\\]/.test(String(v[key]))) {
+        problems.push(`${host.name}: ${key} '${v[key]}' may not contain ; { } quotes $ # or \\ (it is written into an nginx directive)`);
+      }
+    }
   }
   return [...new Set(problems)];
 }

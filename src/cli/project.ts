@@ -2,7 +2,7 @@
 // the playbook narrowed by --role/--limit, the pre-flight checks, and how to connect.
 import path from 'node:path';
 import { SshConnection } from '../core/connection/ssh.ts';
-import { InventoryError } from '../core/errors.ts';
+import { InventoryError, InventoryErrors } from '../core/errors.ts';
 import { selectHosts } from '../core/host-pattern.ts';
 import { loadInventory } from '../core/inventory.ts';
 import type { Host, Inventory, VarValue } from '../core/model.ts';
@@ -79,9 +79,16 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   if (!plays.length) {
     throw new InventoryError('nothing to do: no play matches the given --role/--limit', { file: '(command line)', field: '--limit' });
   }
-  preflight(inventory, plays);
-
   const redactor = redactorFor(inventory);
+  try {
+    preflight(inventory, plays);
+  } catch (err) {
+    // A role's check may quote the value it refuses, and that value may be a secret put in the wrong place.
+    const clean = (e: InventoryError) => new InventoryError(redactor.redact(e.reason), e.location);
+    if (err instanceof InventoryError) throw clean(err);
+    if (err instanceof InventoryErrors) throw new InventoryErrors(err.errors.map(clean));
+    throw err;
+  }
 
   return {
     inventory,

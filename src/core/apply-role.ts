@@ -2,9 +2,13 @@
 // order; a step with changes is applied (unless --check) and the steps after it are probed again,
 // so each sees what earlier steps did. Notified handlers run once, after the role, in the order
 // they were notified — also when a later step failed, so a changed config is never left unloaded.
+// Handlers a change notifies are recorded on the host before the change is made, and cleared once
+// they have run: a run that loses the host in between leaves them pending, and the next run runs
+// them even though it finds nothing left to change.
 import type { Connection } from './connection/connection.ts';
 import { ConnectError, ScaleupError, StepError } from './errors.ts';
 import { probeBatch } from './probe-batch.ts';
+import { quote } from './quote.ts';
 import { remoteFor } from './remote.ts';
 import type { EventSink, StepResult } from './results.ts';
 import { redactDiff, type Redactor } from './secret.ts';
@@ -33,10 +37,37 @@ export interface RoleOutcome {
   unreachable?: string;
 }
 
-async function probeAll(run: RoleRun, steps: Step[]): Promise<ProbeOutput[]> {
-  const batch = probeBatch(steps.map((s) => s.probe(run.ctx)));
+/**
+ * Where a host keeps the handlers notified by changes whose handlers have not run yet. Root's, under
+ * /run: a reboot restarts every service with its new config anyway, so it may forget them.
+ */
+export const PENDING_HANDLERS_DIR = '/run/scaleup/pending-handlers';
+
+const pendingFile = (role: string) => `${PENDING_HANDLERS_DIR}/${role}`;
+
+/** Read-only probe printing the role's pending handlers, one per line (nothing when none). */
+export function pendingHandlersProbe(role: string): string {
+  return `cat ${quote(pendingFile(role))} 2>/dev/null; true`;
+}
+
+/** The probes of a role on a host, in one batch: every step's, then its pending handlers. */
+export function roleProbes(role: string, steps: Step[], ctx: StepContext): string[] {
+  return [...steps.map((s) => s.probe(ctx)), pendingHandlersProbe(role)];
+}
+
+async function probeAll(run: RoleRun, probes: string[]): Promise<ProbeOutput[]> {
+  const batch = probeBatch(probes);
   const result = await run.conn.exec(batch.script, { timeoutMs: run.stepTimeoutMs });
   return batch.parse(result.stdout);
+}
+
+/** Replaces the host's list of pending handlers (best effort: a host we may not write to keeps none). */
+async function writePending(run: RoleRun, names: string[]): Promise<void> {
+  const file = quote(pendingFile(run.role));
+  const command = names.length
+    ? `umask 077 && mkdir -p ${quote(PENDING_HANDLERS_DIR)} && printf '%s\\n' ${names.map(quote).join(' ')} > ${file}.tmp && mv -f ${file}.tmp ${file}`
+    : `rm -f ${file}`;
+  await run.conn.exec(command, { timeoutMs: run.stepTimeoutMs });
 }
 
 function errorText(err: unknown, redactor: Redactor): string {
@@ -53,12 +84,23 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   let unreachable: string | undefined;
 
   const record = (r: StepResult) => {
-    results.push(r);
-    emit({ type: 'step', result: r });
+    // A step's name is built from role variables (a path, a package…): it can hold a secret too.
+    const shown = { ...r, step: redactor.redact(r.step) };
+    results.push(shown);
+    emit({ type: 'step', result: shown });
   };
 
+  // Handlers an earlier run recorded on the host but never ran (it lost the host, or a handler failed).
+  let pending: string[] = [];
+  // What the host's list holds now.
+  let recorded: string[] = [];
+
   try {
-    let outputs = run.probed?.length === steps.length ? run.probed : await probeAll(run, steps);
+    const first = run.probed?.length === steps.length + 1 ? run.probed : await probeAll(run, roleProbes(role, steps, ctx));
+    let outputs = first.slice(0, steps.length);
+    recorded = [...new Set((first[steps.length]?.stdout ?? '').split('\n').filter(Boolean))];
+    pending = recorded.filter((h) => run.handlers[h]);
+    notified.push(...pending);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (run.stopRequested?.()) {
@@ -66,11 +108,17 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         continue;
       }
       const started = performance.now();
-      emit({ type: 'step-start', host, role, step: step.name });
+      emit({ type: 'step-start', host, role, step: redactor.redact(step.name) });
       let changes: Change[];
       try {
         changes = await step.decide(outputs[i]!, ctx);
         if (changes.length && !run.check) {
+          // Recorded before the change: if the host is lost after it, the next run still reloads.
+          const wanted = [...new Set([...notified, ...(step.notify ?? [])])];
+          if (wanted.some((h) => !recorded.includes(h))) {
+            await writePending(run, wanted);
+            recorded = wanted;
+          }
           await step.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), changes, ctx);
         }
       } catch (err) {
@@ -92,7 +140,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         for (const h of step.notify ?? []) if (!notified.includes(h)) notified.push(h);
         // Later steps may depend on what this one did: check them again against the new state.
         if (!run.check && i + 1 < steps.length) {
-          const rest = await probeAll(run, steps.slice(i + 1));
+          const rest = await probeAll(run, steps.slice(i + 1).map((s) => s.probe(ctx)));
           outputs = [...outputs.slice(0, i + 1), ...rest];
         }
       }
@@ -102,7 +150,13 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
     unreachable = errorText(err, redactor);
   }
 
-  if (!run.check && !unreachable) {
+  if (run.check) {
+    // What the next real run will do although no step has changes: the handlers left pending.
+    for (const name of pending) {
+      record({ host, role, step: run.handlers[name]!.name, status: 'changed', durationMs: 0, handler: true, changes: ['pending since an earlier run'] });
+    }
+  } else if (!unreachable) {
+    const unrun: string[] = [];
     for (const name of notified) {
       const handler = run.handlers[name];
       const started = performance.now();
@@ -113,7 +167,10 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
       }
       try {
         await handler.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), [{ summary: name }], ctx);
-        record({ host, role, step: handler.name, status: 'changed', durationMs: performance.now() - started, handler: true });
+        record({
+          host, role, step: handler.name, status: 'changed', durationMs: performance.now() - started, handler: true,
+          ...(pending.includes(name) ? { changes: ['pending since an earlier run'] } : {}),
+        });
       } catch (err) {
         if (err instanceof ConnectError) {
           unreachable = errorText(err, redactor);
@@ -121,6 +178,16 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         }
         record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: errorText(err, redactor) });
         failed = true;
+        unrun.push(name);
+      }
+    }
+    // A failed handler stays pending for the next run; the others are done.
+    if (!unreachable && recorded.length && recorded.join('\n') !== unrun.join('\n')) {
+      try {
+        await writePending(run, unrun);
+      } catch (err) {
+        if (!(err instanceof ConnectError)) throw err;
+        unreachable = errorText(err, redactor);
       }
     }
   }

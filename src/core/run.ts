@@ -1,11 +1,11 @@
 // Runs plays: hosts of a play in parallel up to `forks`, in serial batches when the play asks for
 // them; roles in order on each host; a failed or unreachable host stops there while others go on.
 import { hostname } from 'node:os';
-import { applyRole } from './apply-role.ts';
+import { applyRole, roleProbes } from './apply-role.ts';
 import type { Connection } from './connection/connection.ts';
 import { ConnectError } from './errors.ts';
 import type { Facts } from './facts/facts.ts';
-import { gatherFacts } from './facts/gather.ts';
+import { lockAndGatherFacts } from './facts/gather.ts';
 import type { Host, Inventory, Vars } from './model.ts';
 import { emptyTotals, type EventSink, type HostTotals, type RunResult, type StepResult } from './results.ts';
 import type { Role, RoleContext } from './role.ts';
@@ -105,15 +105,20 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   const changedHosts = new Set<string>();
   const prefetch = async (host: Host, conn: Connection) => {
     const planned = options.plays.flatMap((play, i) =>
-      play.hosts.some((h) => h.name === host.name) ? play.roles.map((role) => ({ key: `${host.name}\0${i}\0${role.name}`, plan: planOf(host, i, role) })) : []);
-    const all = planned.flatMap((p) => p.plan.steps.map((step) => step.probe(p.plan.ctx)));
+      play.hosts.some((h) => h.name === host.name)
+        ? play.roles.map((role) => {
+          const plan = planOf(host, i, role);
+          return { key: `${host.name}\0${i}\0${role.name}`, probes: roleProbes(role.name, plan.steps, plan.ctx) };
+        })
+        : []);
+    const all = planned.flatMap((p) => p.probes);
     if (!all.length) return;
     const batch = probeBatch(all);
     const outputs = batch.parse((await conn.exec(batch.script, { timeoutMs: options.stepTimeoutMs })).stdout);
     let at = 0;
     for (const p of planned) {
-      prefetched.set(p.key, outputs.slice(at, at + p.plan.steps.length));
-      at += p.plan.steps.length;
+      prefetched.set(p.key, outputs.slice(at, at + p.probes.length));
+      at += p.probes.length;
     }
   };
 
@@ -126,9 +131,8 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
       p = (async () => {
         const conn = await options.connect(host);
         connections.set(host.name, conn);
-        // The lock and the facts travel on two channels of the one connection, in parallel.
-        const [hostFacts] = await Promise.all([gatherFacts(conn), conn.lock?.(lockHolder)]);
-        facts.set(host.name, hostFacts);
+        // The lock and the facts share one channel: one round trip, then one for all the probes.
+        facts.set(host.name, await lockAndGatherFacts(conn, lockHolder));
         await prefetch(host, conn);
         return conn;
       })();
@@ -191,9 +195,11 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
         t.error = message;
         steps.push({ host: host.name, role: '-', step: 'internal', status: 'failed', durationMs: 0, error: message });
       } else {
+        // A ConnectError's message starts with the host's name; the host is reported beside it already.
+        const reason = message.startsWith(`${host.name}: `) ? message.slice(host.name.length + 2) : message;
         t.unreachable = true;
-        t.error = message;
-        emit({ type: 'host-unreachable', host: host.name, error: message });
+        t.error = reason;
+        emit({ type: 'host-unreachable', host: host.name, error: reason });
       }
       stopped.add(host.name);
     } finally {

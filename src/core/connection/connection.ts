@@ -10,7 +10,11 @@ export interface Connection {
   exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean }): Promise<ExecResult>;
   /** How many exec round trips this connection has made (reported in --json, for the benchmark). */
   readonly roundTrips: number;
-  /** Holds the host's run lock until close(); rejects with LockedError when another run holds it. */
-  lock?(holder: string): Promise<void>;
+  /**
+   * Holds the host's run lock until close(); rejects with LockedError when another run holds it.
+   * With `thenRun`, runs that unprivileged script once the lock is held, on the same channel (no
+   * extra round trip), and resolves with its stdout.
+   */
+  lock?(holder: string, thenRun?: string): Promise<string | undefined>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // One SSH connection per host (node-ssh over ssh2), host key verified against known_hosts before
 // authentication, commands through a non-login `sh -c`, become via `sudo -n`.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
@@ -130,6 +131,10 @@ export class SshConnection implements Connection {
         });
         // Small request/response exchanges: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms each.
         this.#ssh.connection?.setNoDelay(true);
+        // After the handshake node-ssh listens for errors only while a channel opens: a reset at any
+        // other time (host gone, sshd killed mid-command) would be an unhandled 'error' event that
+        // crashes the whole run. The channels close with it, so the host is reported lost instead.
+        this.#ssh.connection?.on('error', () => {});
         return;
       } catch (err) {
         if (refusal) throw new ConnectError(host.name, refusal);
@@ -202,13 +207,18 @@ export class SshConnection implements Connection {
    * Takes the host's run lock for as long as this connection lives: a remote `flock` held by a
    * command that waits on its stdin. When this process exits or the link drops, sshd closes that
    * stdin and the lock goes with it — no stale lock to clean up after a crash.
+   *
+   * `thenRun` (an unprivileged script, e.g. the facts) runs on the same channel once the lock is
+   * held, and the promise resolves with its stdout: lock and facts cost one round trip, not two.
    */
-  lock(holder: string): Promise<void> {
+  lock(holder: string, thenRun?: string): Promise<string | undefined> {
     // flock on a directory opened read-only works for every user (root runs and sudo runs alike);
     // the holder's description goes in a per-user file beside it, for the "busy" message.
     const dir = '/run/lock/scaleup';
+    const end = `__scaleup_end_${randomBytes(8).toString('hex')}`;
+    const then = thenRun === undefined ? '' : `( ${thenRun}\n) </dev/null 2>/dev/null; echo; echo ${end}; `;
     const script = `mkdir -p -m 1777 ${dir} 2>/dev/null; exec 9<${dir} || exit 1; ` +
-      `if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${dir}/holder-$(id -un) 2>/dev/null; echo locked; exec cat >/dev/null; ` +
+      `if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${dir}/holder-$(id -un) 2>/dev/null; echo locked; ${then}exec cat >/dev/null; ` +
       `else echo "busy $(ls -t ${dir}/holder-* 2>/dev/null | head -1 | xargs cat 2>/dev/null)"; fi`;
     this.#roundTrips++;
     return new Promise((resolve, reject) => {
@@ -218,8 +228,11 @@ export class SshConnection implements Connection {
         let out = '';
         channel.on('data', (chunk: Buffer) => {
           out += chunk.toString('utf8');
-          if (out.startsWith('locked')) resolve();
-          else if (out.includes('\n') && out.startsWith('busy')) {
+          if (out.startsWith('locked\n')) {
+            if (thenRun === undefined) return resolve(undefined);
+            const at = out.indexOf(`\n${end}\n`);
+            if (at >= 0) resolve(out.slice('locked\n'.length, at));
+          } else if (out.includes('\n') && out.startsWith('busy')) {
             reject(new LockedError(this.host.name, `another run holds the lock ${dir} (${out.slice(5).trim() || 'unknown holder'}); wait for it to finish`));
           }
         });

@@ -58,3 +58,14 @@ export function interfaceOf(facts: Facts, address: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Takes the host's run lock and gathers its facts in ONE round trip: the facts script runs on the
+ * lock's channel once the lock is held. Without a lock (local connections), or when that channel
+ * printed nothing, it falls back to gatherFacts (whose error says what went wrong).
+ */
+export async function lockAndGatherFacts(conn: Connection, holder: string): Promise<Facts> {
+  if (!conn.lock) return gatherFacts(conn);
+  const output = await conn.lock(holder, FACTS_SCRIPT);
+  return output?.trim() ? parseFacts(output) : gatherFacts(conn);
+}

@@ -86,8 +86,9 @@ async function writeFileAtomically(
   const validate = options.validate ? options.validate.split('%s').join(qt) : undefined;
   const script = [
     'set -e',
-    `trap 'rm -f ${qt}' EXIT`,
-    `[ -d ${quote(dir)} ] || { echo "directory ${dir} does not exist" >&2; exit 1; }`,
+    // The trap's text is parsed again when it fires: quote it whole, with the quoted path inside.
+    `trap ${quote(`rm -f ${qt}`)} EXIT`,
+    `[ -d ${quote(dir)} ] || { echo ${quote(`directory ${dir} does not exist`)} >&2; exit 1; }`,
     `cat > ${qt}`,
     `chown ${quote(`${owner}:${group}`)} ${qt}`,
     `chmod ${mode} ${qt}`,

@@ -125,8 +125,9 @@ export function lineinfile(options: { path: string; line: string; regexp?: strin
       return [];
     },
     apply: async (remote) => {
-      const awk = `awk -v re=${quote(options.regexp ?? '')} -v line=${quote(options.line)} ` +
-        `'BEGIN{last=0} {l[NR]=$0; if (re != "" && $0 ~ re) last=NR; if ($0 == line && last == 0) have=NR} ` +
+      // Through the environment, not `awk -v`, which would turn each backslash of the line into an escape.
+      const awk = `SCALEUP_RE=${quote(options.regexp ?? '')} SCALEUP_LINE=${quote(options.line)} awk ` +
+        `'BEGIN{re=ENVIRON["SCALEUP_RE"]; line=ENVIRON["SCALEUP_LINE"]; last=0} {l[NR]=$0; if (re != "" && $0 ~ re) last=NR; if ($0 == line && last == 0) have=NR} ` +
         `END{for (i=1;i<=NR;i++) { if (i==last) print line; else if (!(re != "" && l[i] ~ re)) print l[i] } if (last==0 && !have) print line}'`;
       const tmp = quote(`${options.path}.scaleup-${randomBytes(4).toString('hex')}`);
       await remote.run(`touch ${q} && ${awk} ${q} > ${tmp} && chmod --reference=${q} ${tmp} && chown --reference=${q} ${tmp} && mv -f ${tmp} ${q}`);

@@ -1,10 +1,19 @@
 // apt packages. The probe is one dpkg-query; apt-get update runs only when something is missing
-// and the package lists are older than `cacheValidSeconds` (or apt cannot find a package).
+// and the last successful update is older than `cacheValidSeconds` (or apt cannot find a package).
+//
+// "Last successful update" is the mtime of /var/lib/apt/periodic/update-success-stamp, which this
+// step touches after each `apt-get update` (as APT's own success hook does on Ubuntu; Ansible's
+// `cache_valid_time` reads it too). Not the lists' own mtimes: apt gives a downloaded index the
+// repository's Last-Modified time, so an index published a day ago looks stale right after an update
+// and every install would update again; and a fresh image's lists directory carries its build time.
 import { StepError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
 import type { Step } from './step.ts';
 
 const APT_ENV = 'DEBIAN_FRONTEND=noninteractive';
+const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
+/** apt-get update, then the stamp that says when it last succeeded (its output goes to stderr). */
+const APT_UPDATE = `${APT_ENV} apt-get update -q >&2 && mkdir -p /var/lib/apt/periodic && touch ${UPDATE_STAMP}`;
 const APT_INSTALL = `${APT_ENV} apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
 
 function installedSet(stdout: string): Set<string> {
@@ -31,13 +40,14 @@ export function installed(names: string[], options: { cacheValidSeconds?: number
     },
     apply: async (remote, changes) => {
       const missing = changes[0]!.summary.replace(/^install /, '').split(' ');
-      const stale = await remote.exec(
-        `newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -newermt "-${maxAge} seconds" 2>/dev/null | head -1); [ -n "$newest" ]`,
+      // One round trip: update only when the stamp is missing or older than maxAge.
+      const ensured = await remote.run(
+        `if [ -n "$(find ${UPDATE_STAMP} -newermt "-${maxAge} seconds" 2>/dev/null)" ]; then echo fresh; else ${APT_UPDATE}; fi`,
       );
-      if (stale.exitCode !== 0) await remote.run(`${APT_ENV} apt-get update -q`);
+      const updated = !ensured.stdout.includes('fresh');
       let result = await remote.exec(`${APT_INSTALL} ${shellJoin(missing)}`);
-      if (result.exitCode !== 0 && /Unable to locate package|has no installation candidate/.test(result.stderr) && stale.exitCode === 0) {
-        await remote.run(`${APT_ENV} apt-get update -q`);
+      if (result.exitCode !== 0 && /Unable to locate package|has no installation candidate/.test(result.stderr) && !updated) {
+        await remote.run(APT_UPDATE);
         result = await remote.exec(`${APT_INSTALL} ${shellJoin(missing)}`);
       }
       if (result.exitCode !== 0) {

@@ -1,0 +1,111 @@
+// The baseline role's variables and the checks it makes before connecting.
+import type { Host, Inventory } from '../../src/core/model.ts';
+import { varsFor } from '../lib/vars.ts';
+
+export type BaselineVars = {
+  /** Debian packages every host gets (tools and the log pipeline; python3-apt lets Ansible manage the host too). */
+  baseline_packages: string[];
+  /** apt retries a failed download this many times (`Acquire::Retries`). */
+  baseline_apt_retries: number;
+  /** The operators' group: its members may run the read-only commands of `baseline_ops_sudo_commands` as root. */
+  baseline_ops_group: string;
+  /** The operators' login user (member of `baseline_ops_group`). */
+  baseline_ops_user: string;
+  /** SSH public keys allowed to log in as `baseline_ops_user` (one `authorized_keys` line each). */
+  baseline_ops_authorized_keys: string[];
+  /** Commands (full paths, sudoers wildcards allowed) the group may run as root without a password. */
+  baseline_ops_sudo_commands: string[];
+  /** Where the stack's daemons log through rsyslog (root:adm, 0750). */
+  baseline_log_dir: string;
+  /** syslog program names whose messages also go to `<baseline_log_dir>/stack.log`. */
+  baseline_log_programs: string[];
+  /** How often logrotate rotates the files of `baseline_log_dir` (daily, weekly, monthly). */
+  baseline_logrotate_frequency: 'daily' | 'weekly' | 'monthly';
+  /** How many rotated files logrotate keeps. */
+  baseline_logrotate_keep: number;
+  /** Kernel parameters, set live and persisted in `baseline_sysctl_file`. */
+  baseline_sysctl: Record<string, string | number>;
+  /** The sysctl.d file that persists `baseline_sysctl`. */
+  baseline_sysctl_file: string;
+  /** Who to ask about this host, shown in /etc/motd at login ('' = no contact line). */
+  baseline_motd_contact: string;
+};
+
+export const baselineDefaults: BaselineVars = {
+  baseline_packages: ['curl', 'rsyslog', 'logrotate', 'python3-apt', 'lsof', 'psmisc'],
+  baseline_apt_retries: 3,
+  baseline_ops_group: 'ops',
+  baseline_ops_user: 'ops',
+  baseline_ops_authorized_keys: [],
+  baseline_ops_sudo_commands: [
+    '/usr/bin/systemctl --no-pager status *',
+    '/usr/bin/journalctl --no-pager *',
+    '/usr/sbin/service * status',
+  ],
+  baseline_log_dir: '/var/log/scaleup',
+  baseline_log_programs: ['haproxy', 'keepalived', 'nginx', 'mariadbd', 'counter'],
+  baseline_logrotate_frequency: 'weekly',
+  baseline_logrotate_keep: 8,
+  baseline_sysctl: {
+    'net.core.somaxconn': 4096,
+    'net.ipv4.tcp_fin_timeout': 30,
+    'net.ipv4.ip_local_port_range': '10240 65535',
+  },
+  baseline_sysctl_file: '/etc/sysctl.d/60-scaleup-baseline.conf',
+  baseline_motd_contact: '',
+};
+
+const NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const PATH = /^\/[A-Za-z0-9._/-]*$/;
+const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
+/** One space between words: the live value is compared with its whitespace squeezed. */
+const SYSCTL_VALUE = /^[A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)*$/;
+/** An authorized_keys line: optional options, then a key type and its base64 blob. */
+const AUTHORIZED_KEY = /(^|\s)(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/]+={0,3}(\s|$)/;
+const PROGRAM = /^[A-Za-z0-9_.-]+$/;
+
+/** Checks made before connecting: every value that reaches a shell, sudoers or rsyslog has a safe shape. */
+export function validateBaseline(_inventory: Inventory, hosts: Host[], defaults: BaselineVars = baselineDefaults): string[] {
+  const problems: string[] = [];
+  const list = (host: Host, key: string, value: unknown, ok: (s: string) => boolean, what: string) => {
+    if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && ok(s))) {
+      problems.push(`${host.name}: ${key} must be a list of ${what}`);
+    }
+  };
+  for (const host of hosts) {
+    const v = varsFor(defaults, host);
+    for (const key of ['baseline_ops_group', 'baseline_ops_user'] as const) {
+      if (typeof v[key] !== 'string' || !NAME.test(v[key])) problems.push(`${host.name}: ${key} '${v[key]}' is not a valid user/group name`);
+    }
+    for (const key of ['baseline_log_dir', 'baseline_sysctl_file'] as const) {
+      if (typeof v[key] !== 'string' || !PATH.test(v[key])) problems.push(`${host.name}: ${key} '${v[key]}' must be an absolute path without spaces or quotes`);
+    }
+    list(host, 'baseline_packages', v.baseline_packages, (s) => PACKAGE.test(s), 'Debian package names');
+    list(host, 'baseline_log_programs', v.baseline_log_programs, (s) => PROGRAM.test(s), 'program names (letters, digits, . _ -)');
+    // sudoers gives , : = and \ a meaning inside a command; a newline would start a new rule.
+    list(host, 'baseline_ops_sudo_commands', v.baseline_ops_sudo_commands, (s) => s.startsWith('/') && !/[,:=\\\n]/.test(s), 'absolute commands without , : = \\ or newlines');
+    list(host, 'baseline_ops_authorized_keys', v.baseline_ops_authorized_keys, (s) => !/[\r\n]/.test(s) && AUTHORIZED_KEY.test(s), 'SSH public key lines');
+    if (!['daily', 'weekly', 'monthly'].includes(String(v.baseline_logrotate_frequency))) {
+      problems.push(`${host.name}: baseline_logrotate_frequency must be daily, weekly or monthly`);
+    }
+    for (const key of ['baseline_logrotate_keep', 'baseline_apt_retries'] as const) {
+      if (!Number.isInteger(v[key]) || (v[key] as number) < 0) problems.push(`${host.name}: ${key} must be a whole number ≥ 0`);
+    }
+    const sysctl = v.baseline_sysctl as unknown;
+    if (!sysctl || typeof sysctl !== 'object' || Array.isArray(sysctl)) {
+      problems.push(`${host.name}: baseline_sysctl must be a map of kernel parameter → value`);
+    } else {
+      for (const [key, value] of Object.entries(sysctl)) {
+        if (!SYSCTL_KEY.test(key)) problems.push(`${host.name}: baseline_sysctl key '${key}' is not a kernel parameter name like net.core.somaxconn`);
+        if ((typeof value !== 'string' && typeof value !== 'number') || !SYSCTL_VALUE.test(String(value))) {
+          problems.push(`${host.name}: baseline_sysctl.${key} must be a number or a string of letters, digits and spaces`);
+        }
+      }
+    }
+    if (typeof v.baseline_motd_contact !== 'string' || v.baseline_motd_contact.includes('\n')) {
+      problems.push(`${host.name}: baseline_motd_contact must be one line of text`);
+    }
+  }
+  return [...new Set(problems)];
+}
