@@ -1,0 +1,279 @@
+// Turns a benchmark's results into the terminal table and docs/benchmarks.md. The numbers and the
+// target verdicts are computed here; the reasoning a person wrote after reading them comes from
+// bench/notes.md, included as it is.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Summary } from './measure.ts';
+import type { Results, ScaleupNoop } from './results.ts';
+
+const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s` : '–');
+const mb = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} MB` : '–');
+const cpu = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} s` : '–');
+const range = (x: Summary) => `${s(x.minWallMs)}–${s(x.maxWallMs)}`;
+const yes = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+/** The issue's targets, and whether this run met them. */
+export function targets(r: Results): Target[] {
+  const out: Target[] = [];
+  const noop = r.noop;
+  out.push({
+    target: 'no-op re-run of site.yml, five hosts: median < 1.0 s wall',
+    measured: noop ? `${s(noop.summary.wallMs)} (in-run ${s(noop.inRunMs)})` : '–',
+    met: noop ? noop.summary.wallMs < 1000 : undefined,
+  });
+  out.push({
+    target: '… controller peak RSS < 150 MB',
+    measured: noop ? mb(noop.summary.rssMb) : '–',
+    met: noop ? noop.summary.rssMb < 150 : undefined,
+  });
+  const maxPerRole = noop ? Math.max(...noop.roundTrips.map((t) => t.perRole)) : NaN;
+  out.push({
+    target: '… at most 2 SSH exec round trips per host per role',
+    measured: noop ? `max ${maxPerRole.toFixed(1)} (${noop.roundTrips.map((t) => `${t.host} ${t.roundTrips}/${t.roles}`).join(', ')})` : '–',
+    met: noop ? maxPerRole <= 2 : undefined,
+  });
+  out.push({
+    target: '`--role nginx --limit web-01` no-op: median < 0.3 s',
+    measured: r.role ? `${s(r.role.summary.wallMs)} (in-run ${s(r.role.inRunMs)})` : '–',
+    met: r.role ? r.role.summary.wallMs < 300 : undefined,
+  });
+  const pts = r.scale?.points ?? [];
+  if (pts.length >= 2) {
+    const a = pts[0]!;
+    const b = pts.at(-1)!;
+    const ratio = b.noop.summary.wallMs / a.noop.summary.wallMs;
+    out.push({
+      target: `scale: no-op nearly flat from ${a.hosts} to ${b.hosts} hosts (here: ≤ 2× the ${a.hosts}-host time)`,
+      measured: `${pts.map((p) => `${p.hosts}: ${s(p.noop.summary.wallMs)}`).join(', ')} (×${ratio.toFixed(2)})`,
+      met: ratio <= 2,
+    });
+  } else out.push({ target: 'scale: no-op nearly flat from 5 to 50 hosts', measured: '–', met: undefined });
+  const tools = r.ansible?.tools ?? [];
+  const su = tools.find((t) => t.id === 'scaleup');
+  const def = tools.find((t) => t.id === 'ansible-default');
+  const fast = tools.find((t) => t.id === 'ansible-fast');
+  out.push({
+    target: 'baseline no-op: scaleup ≥ 20× faster than Ansible (default config)',
+    measured: su && def ? `${s(su.noop.wallMs)} vs ${s(def.noop.wallMs)}: ×${(def.noop.wallMs / su.noop.wallMs).toFixed(1)}` : '–',
+    met: su && def ? def.noop.wallMs / su.noop.wallMs >= 20 : undefined,
+  });
+  out.push({
+    target: 'baseline no-op: scaleup faster than Ansible with pipelining + ControlPersist',
+    measured: su && fast ? `${s(su.noop.wallMs)} vs ${s(fast.noop.wallMs)}: ×${(fast.noop.wallMs / su.noop.wallMs).toFixed(1)}` : '–',
+    met: su && fast ? su.noop.wallMs < fast.noop.wallMs : undefined,
+  });
+  out.push({
+    target: 'first converge of the stack: "everything else" a small fraction next to apt (here: ≤ 20 % of host time)',
+    measured: r.first ? `${s(r.first.summary.wallMs)} wall; apt ${r.first.aptHostS.toFixed(1)} host-s, rest ${r.first.otherHostS.toFixed(1)} host-s (${(100 * r.first.otherFraction).toFixed(0)} %)` : '–',
+    met: r.first ? r.first.otherFraction <= 0.2 : undefined,
+  });
+  return out;
+}
+
+export function printTable(r: Results): void {
+  const rows: [string, string, string][] = targets(r).map((t) => [t.target.replace(/\*\*|`/g, ''), t.measured, t.met === undefined ? '-' : t.met ? 'met' : 'NOT MET']);
+  const w0 = Math.max(...rows.map((x) => x[0].length));
+  const w1 = Math.max(...rows.map((x) => x[1].length));
+  process.stdout.write('\n');
+  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}\n`);
+  const tools = r.ansible?.tools ?? [];
+  if (tools.length) {
+    process.stdout.write('\nbaseline workload, five hosts (medians)   first run   no-op     no-op RSS  no-op CPU\n');
+    for (const t of tools) {
+      process.stdout.write(`  ${t.label.padEnd(40)}${s(t.first.wallMs).padEnd(12)}${s(t.noop.wallMs).padEnd(10)}${mb(t.noop.rssMb).padEnd(11)}${cpu(t.noop.cpuS)}\n`);
+    }
+  }
+  for (const [phase, error] of Object.entries(r.errors)) process.stdout.write(`\nphase ${phase} failed: ${error}\n`);
+  process.stdout.write('\n');
+}
+
+function noopTable(n: ScaleupNoop): string[] {
+  return [
+    '| median wall | range | in-run (median) | peak RSS | CPU user+sys | changed per run |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| ${s(n.summary.wallMs)} | ${range(n.summary)} | ${s(n.inRunMs)} | ${mb(n.summary.rssMb)} | ${cpu(n.summary.cpuS)} | ${n.changed.join(', ')} |`,
+  ];
+}
+
+export function writeReport(r: Results, file: string): void {
+  const m = r.machine;
+  const L: string[] = [];
+  L.push('# Benchmarks');
+  L.push('');
+  L.push(`Generated by \`npm run bench\` (\`bench/run.ts\`), ${r.finishedAt ?? r.startedAt}. Every number is the median of ` +
+    `${r.runs} runs unless it says otherwise; wall time is measured from spawning the command to its exit, peak RSS and ` +
+    'CPU (user+sys, the process and the children it waited for) come from GNU `time`. Logs, `--json` results and the ' +
+    'CPU profile are in `bench/.work/`.');
+  L.push('');
+  L.push('```sh');
+  L.push('npm run bench                                   # everything (about 25 minutes here), then the five-host lab is left converged');
+  L.push('npx tsx bench/run.ts --only noop,role --runs 9  # some phases; the others keep their last numbers');
+  L.push('npx tsx bench/run.ts --init sysv                # against the sysv flavor of the lab');
+  L.push('```');
+  L.push('');
+  L.push('## Targets (issue 6)');
+  L.push('');
+  L.push('| target | measured | |');
+  L.push('| --- | --- | --- |');
+  for (const t of targets(r)) L.push(`| ${t.target} | ${t.measured} | ${yes(t.met)} |`);
+  L.push('');
+  if (Object.keys(r.errors).length) {
+    L.push('Phases that failed in this run:');
+    for (const [p, e] of Object.entries(r.errors)) L.push(`- \`${p}\`: ${e.split('\n')[0]}`);
+    L.push('');
+  }
+  const notes = path.join(path.dirname(file), '..', 'bench', 'notes.md');
+  if (existsSync(notes)) {
+    L.push(readFileSync(notes, 'utf8').trim());
+    L.push('');
+  }
+  L.push('## Machine');
+  L.push('');
+  if (m) {
+    L.push('| | |');
+    L.push('| --- | --- |');
+    L.push(`| CPUs | ${m.cpus} × ${m.cpuModel} |`);
+    L.push(`| memory | ${m.memoryGiB} GiB |`);
+    L.push(`| OS, kernel | ${m.os}, ${m.kernel} |`);
+    L.push(`| Node.js | ${m.node} |`);
+    L.push(`| Ansible | ${m.ansible} (Debian package \`ansible-core\`) |`);
+    L.push(`| lab | ${m.labFlavor} flavor: every lab host runs on this same machine (its sshd, sudo and apt share these CPUs with the controller) |`);
+    L.push(`| load average | ${m.loadBefore} before, ${m.loadAfter ?? '?'} after (other jobs were running: expect noise) |`);
+  }
+  L.push('');
+
+  if (r.noop) {
+    L.push('## No-op re-run of the stack, five hosts');
+    L.push('');
+    L.push(`\`${r.noop.command}\` on the converged lab (\`lab up\`, then one converging run).`);
+    L.push('');
+    L.push(...noopTable(r.noop));
+    L.push('');
+    L.push('SSH exec round trips per host (`hosts.*.roundTrips` in `--json`), and per role:');
+    L.push('');
+    L.push('| host | round trips | roles | per role |');
+    L.push('| --- | --- | --- | --- |');
+    for (const t of r.noop.roundTrips) L.push(`| ${t.host} | ${t.roundTrips} | ${t.roles} | ${t.perRole.toFixed(1)} |`);
+    L.push('');
+  }
+  if (r.role) {
+    L.push('## One role on one host');
+    L.push('');
+    L.push(`\`${r.role.command}\`, no-op.`);
+    L.push('');
+    L.push(...noopTable(r.role));
+    L.push('');
+    if (r.startup) {
+      L.push('What every run pays before it touches a host (medians):');
+      L.push('');
+      L.push('| command | wall | peak RSS | CPU |');
+      L.push('| --- | --- | --- | --- |');
+      L.push(`| \`node -e 0\` | ${s(r.startup.nodeBare.wallMs)} | ${mb(r.startup.nodeBare.rssMb)} | ${cpu(r.startup.nodeBare.cpuS)} |`);
+      L.push(`| \`node bin/provision.js --version\` (bundle loaded) | ${s(r.startup.cliVersion.wallMs)} | ${mb(r.startup.cliVersion.rssMb)} | ${cpu(r.startup.cliVersion.cpuS)} |`);
+      L.push('');
+    }
+  }
+  if (r.first) {
+    L.push('## First converge of the stack from bare hosts');
+    L.push('');
+    L.push(`\`lab reset lb-01 lb-02 web-01 app-01 db-01\`, then \`${r.first.command}\`.`);
+    L.push('');
+    L.push('| median wall | range | in-run | peak RSS | CPU | changed |');
+    L.push('| --- | --- | --- | --- | --- | --- |');
+    L.push(`| ${s(r.first.summary.wallMs)} | ${range(r.first.summary)} | ${s(r.first.inRunMs)} | ${mb(r.first.summary.rssMb)} | ${cpu(r.first.summary.cpuS)} | ${r.first.changed} |`);
+    L.push('');
+    L.push(`Where the time goes (the median run, from \`--json\`): hosts spent **${r.first.aptHostS.toFixed(1)} host-seconds in \`package …\` steps** ` +
+      `(apt-get update + install) and ${r.first.otherHostS.toFixed(1)} host-seconds in everything else (${(100 * r.first.otherFraction).toFixed(0)} %: ` +
+      'connecting, facts, probes, files, services, handlers — MariaDB\'s first start and its SQL steps are most of it). ' +
+      `On the host that took longest (${r.first.slowestHost.host}): apt ${r.first.slowestHost.aptS.toFixed(1)} s, the rest ${r.first.slowestHost.otherS.toFixed(1)} s. ` +
+      'The plays run one after another (db → app → web → lb, the lbs one at a time), so the wall time is roughly the sum of the plays.');
+    L.push('');
+  }
+  if (r.ansible) {
+    const tools = r.ansible.tools;
+    const su = tools.find((t) => t.id === 'scaleup');
+    L.push('## Side by side with Ansible: the baseline workload, five hosts');
+    L.push('');
+    L.push('The same 16 steps (`roles/baseline`, `playbooks/baseline.yml`; `bench/ansible/baseline.yml` with ansible-core\'s ' +
+      'modules: apt, copy, group, user, file, template with validate, lineinfile, shell, service) on ' +
+      `${r.ansible.hosts.join(', ')}. First run: the hosts \`lab reset\` to bare before each run (and Ansible's ControlPersist ` +
+      'masters stopped: every first run opens its own connections). No-op: right after, on the converged hosts.');
+    L.push('');
+    L.push('| | first run | no-op re-run | no-op range | no-op peak RSS | no-op CPU | no-op vs scaleup |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const t of tools) {
+      const ratio = su ? `×${(t.noop.wallMs / su.noop.wallMs).toFixed(1)}` : '';
+      L.push(`| ${t.label} | ${s(t.first.wallMs)} | ${s(t.noop.wallMs)} | ${range(t.noop)} | ${mb(t.noop.rssMb)} | ${cpu(t.noop.cpuS)} | ${t.id === 'scaleup' ? '1' : ratio} |`);
+    }
+    L.push('');
+    if (su) {
+      for (const t of tools.filter((x) => x.id !== 'scaleup')) {
+        L.push(`- ${t.label}: first run ×${(t.first.wallMs / su.first.wallMs).toFixed(1)} scaleup's, no-op ×${(t.noop.wallMs / su.noop.wallMs).toFixed(1)}; ` +
+          `changed in its no-op runs: ${t.noopChanged.join(', ')}.`);
+      }
+      L.push(`- scaleup: changed in its no-op runs: ${su.noopChanged.join(', ')}.`);
+    }
+    for (const c of r.ansible.crossChecks) L.push(`- Same end state: \`${c.description.split(' after ')[0]}\` after the other tool converged the hosts: **${c.changed} changed**.`);
+    L.push('');
+    L.push('Commands:');
+    L.push('');
+    L.push('```sh');
+    for (const t of tools) L.push(t.noopCommand);
+    L.push('```');
+    L.push('');
+  }
+  if (r.scale) {
+    L.push('## Scale: the baseline no-op on more hosts');
+    L.push('');
+    L.push('Web/app lab hosts (`lab up --hosts …`, the generated `.lab/inventory.yml`), the baseline converged once, then no-op runs ' +
+      'with `--forks` ≥ hosts.');
+    L.push('');
+    L.push('| hosts | `--hosts` | lab up | first converge | no-op median | range | in-run | peak RSS | CPU | CPU per host | round trips per host |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const p of r.scale.points) {
+      const rts = [...new Set(p.noop.roundTrips.map((t) => t.roundTrips))].join('/');
+      L.push(`| ${p.hosts} | \`${p.spec}\` | ${p.labUpS ? `${p.labUpS.toFixed(1)} s` : 'running'} | ${s(p.converge.wallMs)} | ${s(p.noop.summary.wallMs)} | ${range(p.noop.summary)} | ` +
+        `${s(p.noop.inRunMs)} | ${mb(p.noop.summary.rssMb)} | ${cpu(p.noop.summary.cpuS)} | ${p.cpuPerHostMs.toFixed(0)} ms | ${rts} |`);
+    }
+    const pts = r.scale.points;
+    if (pts.length >= 2) {
+      const a = pts[0]!;
+      const b = pts.at(-1)!;
+      const marginal = ((b.noop.summary.cpuS - a.noop.summary.cpuS) * 1000) / (b.hosts - a.hosts);
+      const wallPerHost = (b.noop.summary.wallMs - a.noop.summary.wallMs) / (b.hosts - a.hosts);
+      L.push('');
+      L.push(`Marginal cost of a host (from ${a.hosts} to ${b.hosts}): **${marginal.toFixed(1)} ms of controller CPU** and ${wallPerHost.toFixed(1)} ms of wall time. ` +
+        'The CPU column includes the fixed cost of starting the CLI (see "One role on one host").');
+    }
+    L.push('');
+  }
+  if (r.profile) {
+    const p = r.profile;
+    L.push('## Profile of a no-op run');
+    L.push('');
+    L.push(`\`${p.command}\` (dist bundle; profile in \`${p.file}\`). ${s(p.totalMs)} profiled, of which ${s(p.idleMs)} idle ` +
+      `(waiting on the hosts) and ${s(p.totalMs - p.idleMs)} on the CPU. Self time:`);
+    L.push('');
+    L.push('| module | self | | function | self |');
+    L.push('| --- | --- | --- | --- | --- |');
+    for (let i = 0; i < Math.max(p.modules.length, p.functions.length); i++) {
+      const mo = p.modules[i];
+      const fn = p.functions[i];
+      L.push(`| ${mo ? `\`${mo.name}\`` : ''} | ${mo ? `${mo.ms.toFixed(1)} ms (${mo.percent.toFixed(0)} %)` : ''} | | ${fn ? `\`${fn.name}\`` : ''} | ${fn ? `${fn.ms.toFixed(1)} ms` : ''} |`);
+    }
+    L.push('');
+  }
+  if (r.restore) {
+    L.push(`Left behind: the five-host lab with the stack converged (\`${r.restore.command}\`: ${s(r.restore.wallMs)}, ${r.restore.changed} changed, ${r.restore.ok ? 'ok' : 'FAILED'}).`);
+    L.push('');
+  }
+  L.push('Phases measured at: ' + Object.entries(r.takenAt).map(([k, v]) => `${k} ${v.slice(0, 16).replace('T', ' ')}`).join(', ') + ' (UTC).');
+  L.push('');
+  writeFileSync(file, L.join('\n'));
+}
