@@ -64,6 +64,8 @@ export function setup(): void {
   mustProvision(['lab', 'down']);
   // The five stack hosts plus a second web and app host, for the scale-out and fault suites.
   mustProvision(['lab', 'up', '--init', process.env.SCALEUP_LAB_INIT ?? 'systemd', '--hosts', LAB_SUITE_HOSTS]);
+  // Every suite starts from the five-host stack of inventory/lab.yml, converged.
+  mustProvision(['apply', '-i', 'inventory/lab.yml', '--yes']);
 }
 
 export function teardown(): void {

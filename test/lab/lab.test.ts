@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { LAB_SUITE_HOSTS, PROJECT_ROOT, labLeftovers, provision } from './global-setup.ts';
 
 interface StatusJson {
@@ -63,6 +63,12 @@ function running(pid: number): boolean {
 }
 
 describe('lab', () => {
+  // This suite resets hosts and restarts the lab: leave the stack converged for the suites after it.
+  afterAll(() => {
+    const r = provision(['apply', '-i', 'inventory/lab.yml', '--yes']);
+    if (r.status !== 0) throw new Error(`re-converging the stack after the lab suite failed:\n${r.stdout}\n${r.stderr}`);
+  }, 300_000);
+
   test('status --json lists the suite\'s seven hosts, up, with the key, known_hosts and inventory', () => {
     const { code, json } = status();
     expect(code).toBe(0);
@@ -133,7 +139,8 @@ describe('lab', () => {
 
   test('reset gives a host a pristine rootfs with the same address and host key', () => {
     sshOk('web-01', 'echo dirty > /root/marker && ip addr add 10.77.0.100/24 dev eth0');
-    expect(status().json.vipHolder).toBe('web-01');
+    // (Other suites may leave the stack's keepalived holding the VIP on an lb: look at web-01 itself.)
+    expect(sshOk('web-01', "ip -4 -o addr show dev eth0 | grep -c ' 10.77.0.100/'")).toBe('1');
     const res = provision(['lab', 'reset', 'web-01']);
     expect(res.status, res.stderr).toBe(0);
     // StrictHostKeyChecking=yes against the unchanged known_hosts: the host key survived the reset.
@@ -141,7 +148,7 @@ describe('lab', () => {
     expect(sshOk('web-01', 'ip -4 -o addr show dev eth0 | wc -l')).toBe('1');
     const after = status();
     expect(after.code).toBe(0);
-    expect(after.json.vipHolder).toBeNull();
+    expect(after.json.vipHolder).not.toBe('web-01');
     expect(after.json.hosts.find((h) => h.name === 'web-01')).toMatchObject({ address: '10.77.0.21', up: true });
   });
 
