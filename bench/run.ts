@@ -24,8 +24,8 @@ import { parse as parseYaml } from 'yaml';
 import { baselineDefaults } from '../roles/baseline/vars.ts';
 import type { RunResult } from '../src/core/results.ts';
 import { ANSIBLE_DIR, ansibleEnv, ansibleVersion, parseRecap, stopControlMasters, VARIANTS, writeAnsibleInventory } from './lib/ansible.ts';
-import { CLI, DEFAULT_SPEC, ensureLab, hostNames, labStatus, resetHosts, ROOT } from './lib/lab.ts';
-import { measure, mustRun, summarize, TIME, type Sample } from './lib/measure.ts';
+import { CLI, DEFAULT_SPEC, ensureLab, hostNames, labHostsCpuS, labStatus, machineCpuS, resetHosts, ROOT } from './lib/lab.ts';
+import { measure, median, mustRun, summarize, TIME, type Sample } from './lib/measure.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { printTable, writeReport } from './lib/report.ts';
 import type { FirstConverge, Results, RoundTrips, ScalePoint, ScaleupNoop, ToolResult } from './lib/results.ts';
@@ -132,6 +132,9 @@ let runCounter = 0;
 interface ScaleupRun {
   sample: Sample;
   result: RunResult;
+  /** CPU seconds the lab hosts and the whole machine used while it ran. */
+  hostsCpuS: number;
+  machineCpuS: number;
 }
 
 async function scaleup(name: string, args: string[]): Promise<ScaleupRun> {
@@ -139,13 +142,17 @@ async function scaleup(name: string, args: string[]): Promise<ScaleupRun> {
   const json = path.join(WORK, 'json', `${name}-${++runCounter}.json`);
   mkdirSync(path.dirname(json), { recursive: true });
   rmSync(json, { force: true });
+  const hosts0 = labHostsCpuS();
+  const machine0 = machineCpuS();
   const sample = await measure(NODE, [CLI, 'apply', ...args, '--yes', '--json', json], {
     cwd: ROOT, log: log(`${name}-${runCounter}`), env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
+  const hostsCpu = labHostsCpuS() - hosts0;
+  const machineCpu = machineCpuS() - machine0;
   if (!existsSync(json)) throw new Error(`provision apply ${args.join(' ')} wrote no --json (exit ${sample.exitCode}); see ${sample.log}`);
   const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   if (!result.ok) throw new Error(`provision apply ${args.join(' ')} failed (exit ${sample.exitCode}); see ${sample.log}`);
-  return { sample, result };
+  return { sample, result, hostsCpuS: hostsCpu, machineCpuS: machineCpu };
 }
 
 const commandLine = (args: string[]) => `provision apply ${args.map((a) => (a.startsWith('/') ? rel(a) : a)).join(' ')} --yes`;
@@ -169,6 +176,8 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
     inRunMs: inRun[Math.floor(inRun.length / 2)]!,
     changed: runs.map((r) => r.result.totals.changed),
     roundTrips: roundTrips(runs.at(-1)!.result),
+    hostsCpuS: median(runs.map((r) => r.hostsCpuS)),
+    machineCpuS: median(runs.map((r) => r.machineCpuS)),
   };
 }
 
@@ -188,6 +197,16 @@ async function phaseFirst(): Promise<FirstConverge> {
     say(`  ${(runs.at(-1)!.sample.wallMs / 1000).toFixed(1)} s`);
   }
   const splits = runs.map(({ result }) => {
+    const isApt = (step: string) => step.startsWith('package ');
+    const sum = (xs: { durationMs: number }[]) => xs.reduce((a, x) => a + x.durationMs, 0) / 1000;
+    const hostS = Object.values(result.hosts).reduce((a, t) => a + t.durationMs, 0) / 1000;
+    const stepsS = sum(result.steps.filter((x) => !x.handler && !isApt(x.step)));
+    const handlersS = sum(result.steps.filter((x) => x.handler));
+    const breakdown = {
+      stepsS, handlersS, betweenS: hostS - sum(result.steps.filter((x) => isApt(x.step))) - stepsS - handlersS,
+      roundTrips: Object.values(result.hosts).reduce((a, t) => a + t.roundTrips, 0),
+      changedSteps: result.steps.filter((x) => !x.handler && x.status === 'changed').length,
+    };
     let apt = 0;
     let total = 0;
     let slowest = { host: '', aptS: 0, otherS: 0, totalMs: -1 };
@@ -197,7 +216,7 @@ async function phaseFirst(): Promise<FirstConverge> {
       total += t.durationMs;
       if (t.durationMs > slowest.totalMs) slowest = { host, aptS: hostApt / 1000, otherS: (t.durationMs - hostApt) / 1000, totalMs: t.durationMs };
     }
-    return { aptS: apt / 1000, otherS: (total - apt) / 1000, slowest };
+    return { aptS: apt / 1000, otherS: (total - apt) / 1000, slowest, breakdown };
   });
   const mid = [...splits.keys()].sort((a, b) => runs[a]!.sample.wallMs - runs[b]!.sample.wallMs)[Math.floor(runs.length / 2)]!;
   const s = splits[mid]!;
@@ -209,6 +228,7 @@ async function phaseFirst(): Promise<FirstConverge> {
     otherHostS: s.otherS,
     otherFraction: s.otherS / (s.aptS + s.otherS),
     slowestHost: { host: s.slowest.host, aptS: s.slowest.aptS, otherS: s.slowest.otherS },
+    otherBreakdown: s.breakdown,
     changed: runs[mid]!.result.totals.changed,
   };
 }

@@ -1,8 +1,10 @@
 // The lab as the benchmark drives it: through the CLI (`provision lab up|reset|status`), like a person
 // would, so that the benchmark needs nothing the CLI does not offer.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_HOSTS, parseHostList } from '../../src/lab/addresses.ts';
+import { DEFAULT_HOSTS, isLabNetns, parseHostList } from '../../src/lab/addresses.ts';
+import { cgroupRoots, LAB_CGROUP } from '../../src/lab/cgroups.ts';
 import { mustRun } from './measure.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -57,4 +59,27 @@ export async function ensureLab(spec: string, init: string, log: string): Promis
 /** Pristine root filesystems for `names` (same addresses and host keys). */
 export async function resetHosts(names: string[], log: string): Promise<void> {
   await mustRun(process.execPath, [CLI, 'lab', 'reset', ...names], { cwd: ROOT, log });
+}
+
+/**
+ * CPU seconds used so far by every process of the lab's hosts (sshd, sudo, PAM, logind, the probes…):
+ * the sum of `usage_usec` in their cgroup v2 `cpu.stat`. NaN when this machine has no such files.
+ */
+export function labHostsCpuS(): number {
+  const root = cgroupRoots().map((r) => path.join(r, LAB_CGROUP)).find((d) => existsSync(path.join(d, 'cgroup.procs')) && existsSync(path.join(d, 'cpu.stat')));
+  if (!root) return NaN;
+  let usec = 0;
+  for (const name of readdirSync(root)) {
+    if (!isLabNetns(`lab-${name}`)) continue;
+    const stat = path.join(root, name, 'cpu.stat');
+    if (existsSync(stat)) usec += Number(/^usage_usec (\d+)/m.exec(readFileSync(stat, 'utf8'))?.[1] ?? 0);
+  }
+  return usec / 1e6;
+}
+
+/** CPU seconds the whole machine has been busy (all CPUs; user, nice, system, irq, softirq, steal). */
+export function machineCpuS(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100; // USER_HZ
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -29,6 +30,11 @@ export interface ProfileSummary {
   idleMs: number;
   functions: ProfileItem[];
   modules: ProfileItem[];
+  /**
+   * CPU vs waiting before the engine's runPlays first appears on the stack (process start, loading the
+   * bundle, reading inventory, secrets and playbook) and after it (connecting, checking, reporting).
+   */
+  split?: { beforeRunBusyMs: number; beforeRunIdleMs: number; inRunBusyMs: number; inRunIdleMs: number };
 }
 
 /** Line number → module path, from esbuild's `// src/core/run.ts` markers in the bundle. */
@@ -79,10 +85,33 @@ export function summarizeProfile(profileFile: string, bundleFile: string, top = 
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     byModule.set(mod, (byModule.get(mod) ?? 0) + us);
   }
+  // Where runPlays starts: the first sample with it on the stack.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const underRun = new Map<number, boolean>();
+  const isUnderRun = (id: number): boolean => {
+    let known = underRun.get(id);
+    if (known === undefined) {
+      const p = parent.get(id);
+      known = nodes.get(id)!.callFrame.functionName === 'runPlays' || (p !== undefined && isUnderRun(p));
+      underRun.set(id, known);
+    }
+    return known;
+  };
+  const split = { beforeRunBusyMs: 0, beforeRunIdleMs: 0, inRunBusyMs: 0, inRunIdleMs: 0 };
+  let inRun = false;
+  profile.samples.forEach((id, i) => {
+    inRun ||= isUnderRun(id);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const idle = nodes.get(id)!.callFrame.functionName === '(idle)';
+    if (inRun) split[idle ? 'inRunIdleMs' : 'inRunBusyMs'] += ms;
+    else split[idle ? 'beforeRunIdleMs' : 'beforeRunBusyMs'] += ms;
+  });
+
   const items = (m: Map<string, number>) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: us / 1000, percent: (100 * us) / totalUs }));
-  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, functions: items(byFunction), modules: items(byModule) };
+  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, functions: items(byFunction), modules: items(byModule), split };
 }

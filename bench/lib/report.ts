@@ -95,9 +95,10 @@ export function printTable(r: Results): void {
 
 function noopTable(n: ScaleupNoop): string[] {
   return [
-    '| median wall | range | in-run (median) | peak RSS | CPU user+sys | changed per run |',
-    '| --- | --- | --- | --- | --- | --- |',
-    `| ${s(n.summary.wallMs)} | ${range(n.summary)} | ${s(n.inRunMs)} | ${mb(n.summary.rssMb)} | ${cpu(n.summary.cpuS)} | ${n.changed.join(', ')} |`,
+    '| median wall | range | in-run (median) | peak RSS | controller CPU | lab hosts\' CPU | machine CPU | changed per run |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${s(n.summary.wallMs)} | ${range(n.summary)} | ${s(n.inRunMs)} | ${mb(n.summary.rssMb)} | ${cpu(n.summary.cpuS)} | ` +
+      `${cpu(n.hostsCpuS ?? NaN)} | ${cpu(n.machineCpuS ?? NaN)} | ${n.changed.join(', ')} |`,
   ];
 }
 
@@ -189,8 +190,13 @@ export function writeReport(r: Results, file: string): void {
     L.push(`| ${s(r.first.summary.wallMs)} | ${range(r.first.summary)} | ${s(r.first.inRunMs)} | ${mb(r.first.summary.rssMb)} | ${cpu(r.first.summary.cpuS)} | ${r.first.changed} |`);
     L.push('');
     L.push(`Where the time goes (the median run, from \`--json\`): hosts spent **${r.first.aptHostS.toFixed(1)} host-seconds in \`package …\` steps** ` +
-      `(apt-get update + install) and ${r.first.otherHostS.toFixed(1)} host-seconds in everything else (${(100 * r.first.otherFraction).toFixed(0)} %: ` +
-      'connecting, facts, probes, files, services, handlers — MariaDB\'s first start and its SQL steps are most of it). ' +
+      `(apt-get update + install) and ${r.first.otherHostS.toFixed(1)} host-seconds in everything else (${(100 * r.first.otherFraction).toFixed(0)} %` +
+      (r.first.otherBreakdown
+        ? `: ${r.first.otherBreakdown.stepsS.toFixed(1)} s in the other steps (files, users, services, SQL…), ` +
+          `${r.first.otherBreakdown.handlersS.toFixed(1)} s in handlers (restarts and reloads), ` +
+          `${r.first.otherBreakdown.betweenS.toFixed(1)} s between steps: connecting, facts, the first probe batch, and the re-check of ` +
+          `the remaining steps after each of the ${r.first.otherBreakdown.changedSteps} changed steps; ${r.first.otherBreakdown.roundTrips} SSH round trips in all). `
+        : '). ') +
       `On the host that took longest (${r.first.slowestHost.host}): apt ${r.first.slowestHost.aptS.toFixed(1)} s, the rest ${r.first.slowestHost.otherS.toFixed(1)} s. ` +
       'The plays run one after another (db → app → web → lb, the lbs one at a time), so the wall time is roughly the sum of the plays.');
     L.push('');
@@ -234,12 +240,14 @@ export function writeReport(r: Results, file: string): void {
     L.push('Web/app lab hosts (`lab up --hosts …`, the generated `.lab/inventory.yml`), the baseline converged once, then no-op runs ' +
       'with `--forks` ≥ hosts.');
     L.push('');
-    L.push('| hosts | `--hosts` | lab up | first converge | no-op median | range | in-run | peak RSS | CPU | CPU per host | round trips per host |');
-    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push('| hosts | `--hosts` | lab up | first converge | no-op median | range | in-run | peak RSS | controller CPU | per host | lab hosts\' CPU | per host | machine CPU | round trips per host |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const p of r.scale.points) {
       const rts = [...new Set(p.noop.roundTrips.map((t) => t.roundTrips))].join('/');
+      const hostsCpu = p.noop.hostsCpuS ?? NaN;
       L.push(`| ${p.hosts} | \`${p.spec}\` | ${p.labUpS ? `${p.labUpS.toFixed(1)} s` : 'running'} | ${s(p.converge.wallMs)} | ${s(p.noop.summary.wallMs)} | ${range(p.noop.summary)} | ` +
-        `${s(p.noop.inRunMs)} | ${mb(p.noop.summary.rssMb)} | ${cpu(p.noop.summary.cpuS)} | ${p.cpuPerHostMs.toFixed(0)} ms | ${rts} |`);
+        `${s(p.noop.inRunMs)} | ${mb(p.noop.summary.rssMb)} | ${cpu(p.noop.summary.cpuS)} | ${p.cpuPerHostMs.toFixed(0)} ms | ` +
+        `${cpu(hostsCpu)} | ${Number.isFinite(hostsCpu) ? `${((hostsCpu * 1000) / p.hosts).toFixed(0)} ms` : '–'} | ${cpu(p.noop.machineCpuS ?? NaN)} | ${rts} |`);
     }
     const pts = r.scale.points;
     if (pts.length >= 2) {
@@ -249,7 +257,16 @@ export function writeReport(r: Results, file: string): void {
       const wallPerHost = (b.noop.summary.wallMs - a.noop.summary.wallMs) / (b.hosts - a.hosts);
       L.push('');
       L.push(`Marginal cost of a host (from ${a.hosts} to ${b.hosts}): **${marginal.toFixed(1)} ms of controller CPU** and ${wallPerHost.toFixed(1)} ms of wall time. ` +
-        'The CPU column includes the fixed cost of starting the CLI (see "One role on one host").');
+        'The controller CPU column includes the fixed cost of starting the CLI (see "One role on one host").');
+      const hostsB = b.noop.hostsCpuS ?? NaN;
+      const cpus = r.machine?.cpus ?? NaN;
+      if (Number.isFinite(hostsB) && Number.isFinite(cpus)) {
+        L.push('');
+        L.push(`The lab's hosts run on this machine's ${cpus} CPUs, beside the controller: in the ${b.hosts}-host no-op run they used ` +
+          `${hostsB.toFixed(1)} s of CPU (${((hostsB * 1000) / b.hosts).toFixed(0)} ms per host: sshd, the PAM session, sudo, the probes), ` +
+          `which alone takes at least ${(hostsB / cpus).toFixed(1)} s of wall time on ${cpus} CPUs, against ${cpu(b.noop.summary.cpuS)} ` +
+          'of controller CPU.');
+      }
     }
     L.push('');
   }
@@ -258,7 +275,10 @@ export function writeReport(r: Results, file: string): void {
     L.push('## Profile of a no-op run');
     L.push('');
     L.push(`\`${p.command}\` (dist bundle; profile in \`${p.file}\`). ${s(p.totalMs)} profiled, of which ${s(p.idleMs)} idle ` +
-      `(waiting on the hosts) and ${s(p.totalMs - p.idleMs)} on the CPU. Self time:`);
+      `(waiting on the hosts) and ${s(p.totalMs - p.idleMs)} on the CPU.` +
+      (p.split ? ` Before the engine starts (\`runPlays\`: process start, loading the bundle, inventory, secrets, playbook, pre-flight): ` +
+        `${s(p.split.beforeRunBusyMs)} CPU, ${s(p.split.beforeRunIdleMs)} waiting; the run itself: ${s(p.split.inRunBusyMs)} CPU, ` +
+        `${s(p.split.inRunIdleMs)} waiting on the hosts.` : '') + ' Self time:');
     L.push('');
     L.push('| module | self | | function | self |');
     L.push('| --- | --- | --- | --- | --- |');

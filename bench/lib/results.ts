@@ -32,6 +32,9 @@ export interface ScaleupNoop {
   /** Steps that changed, per run (all 0 when converged). */
   changed: number[];
   roundTrips: RoundTrips[];
+  /** Median CPU seconds the lab hosts used during a run (their cgroups), and the whole machine. */
+  hostsCpuS?: number;
+  machineCpuS?: number;
 }
 
 export interface FirstConverge {
@@ -45,6 +48,11 @@ export interface FirstConverge {
   otherFraction: number;
   /** The same split on the host that took longest (the critical path of its plays). */
   slowestHost: { host: string; aptS: number; otherS: number };
+  /**
+   * "Other", in host-seconds: the other steps (files, users, services, SQL…), the handlers, and the
+   * time between steps (connecting, facts, the first probe batch, the re-check after each change).
+   */
+  otherBreakdown?: { stepsS: number; handlersS: number; betweenS: number; roundTrips: number; changedSteps: number };
   changed: number;
 }
 
