@@ -167,6 +167,10 @@ function roundTrips(result: RunResult): RoundTrips[] {
 async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
   // One unmeasured run first: it converges whatever drifted and warms the page cache.
   await scaleup(`${name}-warmup`, args);
+  // What the idle hosts burn by themselves (journald, keepalived, health checks…), for scale.
+  const idle0 = labHostsCpuS();
+  await new Promise((r) => setTimeout(r, 3000));
+  const hostsIdleCpuPerS = (labHostsCpuS() - idle0) / 3;
   const runs: ScaleupRun[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await scaleup(name, args));
   const inRun = runs.map((r) => r.result.durationMs).sort((a, b) => a - b);
@@ -178,6 +182,7 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
     roundTrips: roundTrips(runs.at(-1)!.result),
     hostsCpuS: median(runs.map((r) => r.hostsCpuS)),
     machineCpuS: median(runs.map((r) => r.machineCpuS)),
+    hostsIdleCpuPerS,
   };
 }
 

@@ -145,7 +145,7 @@ export function writeReport(r: Results, file: string): void {
     L.push(`| Node.js | ${m.node} |`);
     L.push(`| Ansible | ${m.ansible} (Debian package \`ansible-core\`) |`);
     L.push(`| lab | ${m.labFlavor} flavor: every lab host runs on this same machine (its sshd, sudo and apt share these CPUs with the controller) |`);
-    L.push(`| load average | ${m.loadBefore} before, ${m.loadAfter ?? '?'} after (other jobs were running: expect noise) |`);
+    L.push(`| load average (1, 5, 15 min) | ${m.loadBefore} at the start, ${m.loadAfter ?? '?'} at the end (after the 50-host phase); other people's jobs ran on this machine meanwhile |`);
   }
   L.push('');
 
@@ -262,8 +262,10 @@ export function writeReport(r: Results, file: string): void {
       const cpus = r.machine?.cpus ?? NaN;
       if (Number.isFinite(hostsB) && Number.isFinite(cpus)) {
         L.push('');
-        L.push(`The lab's hosts run on this machine's ${cpus} CPUs, beside the controller: in the ${b.hosts}-host no-op run they used ` +
-          `${hostsB.toFixed(1)} s of CPU (${((hostsB * 1000) / b.hosts).toFixed(0)} ms per host: sshd, the PAM session, sudo, the probes), ` +
+        const idle = b.noop.hostsIdleCpuPerS;
+      L.push(`The lab's hosts run on this machine's ${cpus} CPUs, beside the controller: in the ${b.hosts}-host no-op run they used ` +
+          `${hostsB.toFixed(1)} s of CPU (${((hostsB * 1000) / b.hosts).toFixed(0)} ms per host: sshd, the PAM session, sudo, the probes` +
+          (idle !== undefined ? `; left alone, the ${b.hosts} hosts use ${Math.round(idle * 1000)} ms of CPU per second` : '') + '), ' +
           `which alone takes at least ${(hostsB / cpus).toFixed(1)} s of wall time on ${cpus} CPUs, against ${cpu(b.noop.summary.cpuS)} ` +
           'of controller CPU.');
       }

@@ -35,6 +35,8 @@ export interface ScaleupNoop {
   /** Median CPU seconds the lab hosts used during a run (their cgroups), and the whole machine. */
   hostsCpuS?: number;
   machineCpuS?: number;
+  /** CPU seconds per second the lab hosts use when nobody runs anything (their own background). */
+  hostsIdleCpuPerS?: number;
 }
 
 export interface FirstConverge {

@@ -142,7 +142,8 @@ async function convergedOutput(step: Step, ctx: StepContext): Promise<string> {
   if (name.startsWith('lineinfile ')) return 'exists=1\npresent=1\nmatches=1\n';
   if (name === 'sysctl net.ipv4.ip_local_port_range') return 'live=10240\t65535\npersisted=1\n';
   if (name.startsWith('sysctl ')) return `live=${String(ctx.vars.baseline_sysctl && (ctx.vars.baseline_sysctl as Record<string, unknown>)[name.slice(7)])}\npersisted=1\n`;
-  if (name.startsWith('service ')) return 'active=active\nenabled=enabled\n';
+  // systemd answers with `systemctl show` properties; the sysv probe prints its own key=value lines.
+  if (name.startsWith('service ')) return ctx.facts.initSystem === 'systemd' ? 'ActiveState=active\nUnitFileState=enabled\n' : 'active=active\nenabled=enabled\n';
   throw new Error(`no converged fixture for ${name}`);
 }
 
@@ -164,6 +165,11 @@ describe('a converged host', () => {
     const logDir = stepNamed(run, 'directory /var/log/scaleup');
     expect(await logDir.decide({ stdout: 'exists=1\ntype=directory\nowner=root\ngroup=adm\nmode=755\n', exitCode: 0 }, run.ctx)).toEqual([
       { summary: 'mode 0755 → 0750' },
+    ]);
+    const rsyslog = stepNamed(run, 'service rsyslog running');
+    expect(rsyslog.probe(run.ctx)).toBe("systemctl show -p ActiveState -p UnitFileState -- rsyslog 2>/dev/null");
+    expect(await rsyslog.decide({ stdout: 'ActiveState=failed\nUnitFileState=disabled\n', exitCode: 0 }, run.ctx)).toEqual([
+      { summary: 'start' }, { summary: 'enable' },
     ]);
     const compress = stepNamed(run, 'lineinfile /etc/logrotate.conf');
     expect(await compress.decide({ stdout: 'exists=1\nmatches=1\n', exitCode: 0 }, run.ctx)).toEqual([{ summary: 'replace matching line' }]);
