@@ -16,6 +16,8 @@ export type SharedVars = {
   vip: string;
   /** Prefix length of the VIP on the lb hosts' interface (the VIP must be inside the lb hosts' subnet). */
   vip_prefix: number;
+  /** TCP port of HAProxy's readiness URI on 127.0.0.1 (200 while a web host is UP); keepalived polls it. */
+  haproxy_ready_port: number;
   /** TCP port nginx listens on; HAProxy's backend port. */
   nginx_port: number;
   /** TCP port the app listens on (on its host's private address); nginx's upstream port. */
@@ -37,6 +39,7 @@ export const sharedDefaults: SharedVars = {
   db_group: 'db',
   vip: '',
   vip_prefix: 24,
+  haproxy_ready_port: 8405,
   nginx_port: 80,
   app_port: 3000,
   mysql_port: 3306,

@@ -4,7 +4,7 @@ import { ipv4ToNumber } from '../lib/net.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';
 
-export type HaproxyVars = Pick<SharedVars, 'vip' | 'web_group' | 'nginx_port'> & {
+export type HaproxyVars = Pick<SharedVars, 'vip' | 'web_group' | 'nginx_port' | 'haproxy_ready_port'> & {
   /** Port of the public frontend on the VIP. */
   haproxy_frontend_port: number;
   /** Load-balancing algorithm of the web backend (roundrobin, leastconn, source…). */
@@ -32,7 +32,7 @@ export type HaproxyVars = Pick<SharedVars, 'vip' | 'web_group' | 'nginx_port'> &
 };
 
 export const haproxyDefaults: HaproxyVars = {
-  ...sharedVars('vip', 'web_group', 'nginx_port'),
+  ...sharedVars('vip', 'web_group', 'nginx_port', 'haproxy_ready_port'),
   haproxy_frontend_port: 80,
   haproxy_balance: 'roundrobin',
   haproxy_maxconn: 4096,

@@ -1,28 +1,54 @@
 // The VIP: keepalived runs one VRRP instance over the lb hosts (unicast, so it works where multicast
 // is filtered) and moves the VIP away from a host whose HAProxy stops. Travels with the haproxy role.
 import { defineRole } from '../../src/core/role.ts';
-import { command, file, pkg, service } from '../../src/core/steps/index.ts';
-import { secretVar } from '../lib/secret-value.ts';
-import { CHECK_SCRIPT, keepalivedDefaults, keepalivedTemplateVars, validateKeepalived, type KeepalivedVars } from './vars.ts';
+import { file, pkg, service } from '../../src/core/steps/index.ts';
+import type { Step } from '../../src/core/steps/step.ts';
+import {
+  CHECK_SCRIPT, READY_SCRIPT, HANDOVER_FILE, HANDOVER_SCRIPT, HAPROXY_DROPIN_DIR, KEEPALIVED_DROPIN_DIR,
+  keepalivedDefaults, keepalivedTemplateVars, validateKeepalived, type KeepalivedVars,
+} from './vars.ts';
 
 export default defineRole<KeepalivedVars>({
   name: 'keepalived',
   description: 'keepalived: the VIP on the lb pair (VRRP, unicast), following a live HAProxy',
   defaults: keepalivedDefaults,
-  required: ['vip', 'keepalived_auth_pass'],
+  required: ['vip'],
   steps(v, { host, facts, hostsIn }) {
-    secretVar(v.keepalived_auth_pass, 'keepalived_auth_pass');
     const vars = keepalivedTemplateVars(v, host, facts, hostsIn(v.lb_group));
+    // systemd only: HAProxy hands the VIP over before it stops, and a dead keepalived is restarted.
+    const systemdUnits: Step[] =
+      facts.initSystem === 'systemd'
+        ? [
+            file.template({ src: 'keepalived/haproxy-vip-handover.sh.ejs', dest: HANDOVER_SCRIPT, mode: '0755', vars }),
+            file.directory({ path: HAPROXY_DROPIN_DIR, mode: '0755' }),
+            file.template({
+              src: 'keepalived/haproxy-handover.conf.ejs',
+              dest: `${HAPROXY_DROPIN_DIR}/scaleup-vip-handover.conf`,
+              mode: '0644',
+              vars: { handover_file: HANDOVER_FILE, handover_script: HANDOVER_SCRIPT },
+              notify: ['reload systemd'],
+            }),
+            file.directory({ path: KEEPALIVED_DROPIN_DIR, mode: '0755' }),
+            file.template({
+              src: 'keepalived/keepalived-restart.conf.ejs',
+              dest: `${KEEPALIVED_DROPIN_DIR}/scaleup-restart.conf`,
+              mode: '0644',
+              notify: ['reload systemd'],
+            }),
+          ]
+        : [];
     return [
       // Without a config keepalived does not start (systemd: ConditionFileNotEmpty; sysv: exit 0),
       // so installing first is safe; the service starts below, once its config is in place.
       pkg.installed(['keepalived']),
       // Under enable_script_security the script must be root's and writable by root only.
       file.template({ src: 'keepalived/check_haproxy.sh.ejs', dest: CHECK_SCRIPT, mode: '0755' }),
+      file.template({ src: 'keepalived/check_haproxy_ready.sh.ejs', dest: READY_SCRIPT, mode: '0755' }),
+      ...systemdUnits,
       file.template({
         src: 'keepalived/keepalived.conf.ejs',
         dest: '/etc/keepalived/keepalived.conf',
-        // Holds the VRRP password.
+        // May hold the VRRPv2 password.
         mode: '0640',
         vars,
         validate: 'keepalived --config-test -f %s',
@@ -31,6 +57,9 @@ export default defineRole<KeepalivedVars>({
       service.running('keepalived', { enabled: true }),
     ];
   },
-  handlers: () => ({ 'reload keepalived': service.reloaded('keepalived') }),
+  handlers: (_v, { facts }) => ({
+    ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
+    'reload keepalived': service.reloaded('keepalived'),
+  }),
   validate: (inventory, hosts) => validateKeepalived(inventory, hosts),
 });

@@ -4,20 +4,22 @@ import { StepError } from '../../src/core/errors.ts';
 import type { Facts } from '../../src/core/facts/facts.ts';
 import type { Host, Inventory } from '../../src/core/model.ts';
 import { interfaceHolding, ipv4ToNumber, sameSubnet } from '../lib/net.ts';
-import { secretText } from '../lib/secret-value.ts';
+import { secretText, secretVar } from '../lib/secret-value.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';
 
-export type KeepalivedVars = Pick<SharedVars, 'vip' | 'vip_prefix' | 'lb_group'> & {
+export type KeepalivedVars = Pick<SharedVars, 'vip' | 'vip_prefix' | 'lb_group' | 'haproxy_ready_port'> & {
   /** VRRP virtual router id (1–255), the same on every lb host and unique on the network segment. */
   keepalived_virtual_router_id: number;
   /** VRRP priority of this host; null = derived from its position in the lb group (first: 150, then 140…). */
   keepalived_priority: number | null;
-  /** VRRP password (secret, at most 8 characters: VRRP's PASS authentication keeps only 8). */
+  /** VRRP version: 3 (RFC 5798: sub-second adverts, no authentication) or 2 (whole seconds, PASS authentication). */
+  keepalived_vrrp_version: 2 | 3;
+  /** VRRPv2 only: password (secret, at most 8 characters: PASS authentication keeps only 8); unset with version 3. */
   keepalived_auth_pass: SharedVars['mysql_app_password'];
   /** Interface carrying the VIP; empty = the interface holding the host's address (from facts). */
   keepalived_interface: string;
-  /** Seconds between VRRP advertisements. */
+  /** Seconds between VRRP advertisements (version 3: 0.01–40.95; version 2: whole seconds). A peer takes over after 3 missed. */
   keepalived_advert_int: number;
   /** Seconds between runs of the HAProxy check script. */
   keepalived_check_interval: number;
@@ -28,18 +30,27 @@ export type KeepalivedVars = Pick<SharedVars, 'vip' | 'vip_prefix' | 'lb_group'>
 };
 
 export const keepalivedDefaults: KeepalivedVars = {
-  ...sharedVars('vip', 'vip_prefix', 'lb_group'),
+  ...sharedVars('vip', 'vip_prefix', 'lb_group', 'haproxy_ready_port'),
   keepalived_virtual_router_id: 51,
   keepalived_priority: null,
+  keepalived_vrrp_version: 3,
   keepalived_auth_pass: null,
   keepalived_interface: '',
-  keepalived_advert_int: 1,
+  keepalived_advert_int: 0.5,
   keepalived_check_interval: 1,
   keepalived_check_fall: 2,
   keepalived_check_rise: 2,
 };
 
 export const CHECK_SCRIPT = '/etc/keepalived/check_haproxy.sh';
+/** Exits 0 while HAProxy's readiness URI answers 200 (a web host is UP). */
+export const READY_SCRIPT = '/etc/keepalived/check_haproxy_ready.sh';
+/** Holds 0, or 1 while this host hands the VIP over (keepalived `track_file`: non-zero = FAULT). */
+export const HANDOVER_FILE = '/run/haproxy-vip-handover';
+/** Run by haproxy.service before HAProxy stops (systemd `ExecStop=`): moves the VIP away first. */
+export const HANDOVER_SCRIPT = '/etc/keepalived/haproxy-vip-handover.sh';
+export const HAPROXY_DROPIN_DIR = '/etc/systemd/system/haproxy.service.d';
+export const KEEPALIVED_DROPIN_DIR = '/etc/systemd/system/keepalived.service.d';
 
 const PRIORITY_FIRST = 150;
 const PRIORITY_STEP = 10;
@@ -78,6 +89,12 @@ export function keepalivedTemplateVars(vars: KeepalivedVars, host: Host, facts: 
     vrrp_interface: iface,
     peers: peers.filter((p) => p.host.name !== host.name).map((p) => p.host.address),
     check_script: CHECK_SCRIPT,
+    ready_script: READY_SCRIPT,
+    // While HAProxy sees no web host UP, this host drops below every peer (which keep their order).
+    ready_weight: -(highest - Math.min(...peers.map((p) => p.priority)) + 1),
+    handover_file: HANDOVER_FILE,
+    // A Secret: revealed only where the template renders it.
+    auth_pass: vars.keepalived_vrrp_version === 2 ? secretVar(vars.keepalived_auth_pass, 'keepalived_auth_pass') : undefined,
   };
 }
 
@@ -85,7 +102,8 @@ const AUTH_PASS = /^[\x21-\x7e]{1,8}$/;
 
 /**
  * Cluster invariants, checked before any connection: at least two lb hosts, one IPv4 VIP inside their
- * subnet, distinct priorities, one VRID in 1–255, an auth password of at most 8 characters.
+ * subnet, distinct priorities, one VRID in 1–255, one VRRP version and advert interval valid for it,
+ * an auth password (version 2 only) of at most 8 characters.
  */
 export function validateKeepalived(inventory: Inventory, hosts: Host[], defaults: KeepalivedVars = keepalivedDefaults): string[] {
   const problems: string[] = [];
@@ -142,11 +160,30 @@ export function validateKeepalived(inventory: Inventory, hosts: Host[], defaults
       problems.push(`${host.name}: keepalived_interface '${v.keepalived_interface}' is not an interface name (e.g. eth0)`);
     }
   }
+  const versions = new Set(all.map(({ v }) => v.keepalived_vrrp_version));
+  if (versions.size > 1) problems.push(`keepalived_vrrp_version differs between lb hosts (${[...versions].join(', ')}): one VRRP instance speaks one version`);
   for (const { host, v } of all) {
+    const version = v.keepalived_vrrp_version;
+    if (version !== 2 && version !== 3) {
+      problems.push(`${host.name}: keepalived_vrrp_version ${String(version)} must be 2 or 3`);
+      continue;
+    }
+    const advert = v.keepalived_advert_int;
+    if (version === 3 && !(typeof advert === 'number' && advert >= 0.01 && advert <= 40.95 && Number.isInteger(Math.round(advert * 1e6) / 1e4))) {
+      problems.push(`${host.name}: keepalived_advert_int ${String(advert)} must be 0.01–40.95 seconds in steps of 0.01 (VRRPv3 counts centiseconds)`);
+    }
+    if (version === 2 && !(Number.isInteger(advert) && advert >= 1 && advert <= 255)) {
+      problems.push(`${host.name}: keepalived_advert_int ${String(advert)} must be whole seconds from 1 to 255 with VRRPv2 (sub-second adverts need keepalived_vrrp_version: 3)`);
+    }
     const text = secretText(v.keepalived_auth_pass);
-    if (text === undefined || text === '') continue; // unset: reported by the engine's `required` check
-    if (text.length > 8) problems.push(`${host.name}: keepalived_auth_pass has ${text.length} characters; VRRP uses at most 8`);
-    else if (!AUTH_PASS.test(text) || /["'#!\\]/.test(text)) {
+    const hasPass = text !== undefined && text !== '';
+    if (version === 3 && hasPass) {
+      problems.push(`${host.name}: keepalived_auth_pass is set but VRRPv3 has no authentication (RFC 5798); remove it, or set keepalived_vrrp_version: 2`);
+    } else if (version === 2 && !hasPass) {
+      problems.push(`${host.name}: keepalived_auth_pass is required with keepalived_vrrp_version: 2`);
+    } else if (version === 2 && text!.length > 8) {
+      problems.push(`${host.name}: keepalived_auth_pass has ${text!.length} characters; VRRP uses at most 8`);
+    } else if (version === 2 && (!AUTH_PASS.test(text!) || /["'#!\\]/.test(text!))) {
       problems.push(`${host.name}: keepalived_auth_pass must be printable ASCII without spaces, quotes, # ! or \\`);
     }
   }

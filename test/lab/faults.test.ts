@@ -15,8 +15,9 @@ import { apply, inventoryVariant, LAB_ADDRESSES, provision, VIP } from './suppor
 const URL_ = `http://${VIP}/`;
 const LBS = ['lb-01', 'lb-02'] as const;
 const LOAD = { url: URL_, concurrency: 4, timeoutMs: 2000, pauseMs: 20 };
-/** What we assert, against the issue's target of 3 s and < 1 % (see docs/reliability.md for why). */
-const SWITCH_LIMIT_S = 6;
+/** The targets: the VIP answers again within 3 s of a fault, and < 1 % of the requests of a run are lost. */
+const SWITCH_LIMIT_S = 3;
+const LOSS_LIMIT_PERCENT = 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,6 +107,11 @@ function overall(timeline: Timeline): string {
   return `; whole ${(timeline.durationMs / 1000).toFixed(0)} s run: ${f.failed}/${f.total} failed (${f.lostPercent.toFixed(2)}%)`;
 }
 
+function expectLossUnderTarget(timeline: Timeline): void {
+  const f = figures(timeline, { faultAt: 0 });
+  expect(f.lostPercent, `lost over the whole run: ${f.failed}/${f.total}`).toBeLessThan(LOSS_LIMIT_PERCENT);
+}
+
 function record(name: string, f: FaultFigures, extra = ''): void {
   measured[name] = describeFigures(name, f) + extra;
   console.log(measured[name]);
@@ -164,6 +170,7 @@ describe('the stack under faults, under load (web-02 and app-02 in rotation)', (
     const back = figures(timeline, { faultAt: restoreAt, from: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
     record('haproxy stopped on the VIP holder', away, `; lb-02 held the VIP after ${takeover.toFixed(2)} s`);
     record('haproxy started again (VIP moves back)', back, overall(timeline));
+    expectLossUnderTarget(timeline);
     expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
     expect(away.failedAfterSwitch).toBe(0);
     expect(back.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
@@ -171,38 +178,42 @@ describe('the stack under faults, under load (web-02 and app-02 in rotation)', (
     await settled();
   });
 
-  it('keepalived is killed (SIGKILL) on the VIP holder: the other lb takes the VIP; a restart takes it back', async () => {
+  it('keepalived is killed (SIGKILL) on the VIP holder: systemd restarts it, the VIP keeps answering', async () => {
     const holder = vipHolders()[0]!;
     const conn = await rootShell(holder);
     const pids = (await conn.exec('pidof keepalived')).stdout.trim();
     expect(pids).toMatch(/^\d+( \d+)*$/);
     let faultAt = 0;
-    let restoreAt = 0;
-    let takeover = 0;
-    let bothHeld = false;
-    const { timeline } = await underLoad({ ...LOAD, durationMs: 50_000 }, async (load) => {
+    let restarted = 0;
+    let back = 0;
+    let peerHeld = false;
+    const { timeline } = await underLoad({ ...LOAD, durationMs: 40_000 }, async (load) => {
       await sleep(3000);
       faultAt = load.now();
       await conn.exec(`kill -KILL ${pids}`);
-      await waitFor('lb-02 holding the VIP', async () => vipHolders().includes('lb-02'), 15_000, 50);
-      takeover = (load.now() - faultAt) / 1000;
-      // A killed keepalived cannot remove the VIP: lb-01 still has it, but lb-02's gratuitous ARP won.
-      bothHeld = vipHolders().length === 2;
-      await sleep(6000);
-      restoreAt = load.now();
-      await conn.exec('systemctl start keepalived');
-      await waitFor('lb-01 alone holding the VIP again', async () => vipHolders().join() === 'lb-01', 15_000, 50);
+      // The role's Restart=on-failure drop-in: nobody starts it by hand.
+      await waitFor('keepalived running again under a new PID', async () => {
+        const r = await conn.exec('systemctl is-active -q keepalived && pidof keepalived');
+        return r.exitCode === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== pids;
+      }, 15_000, 50);
+      restarted = (load.now() - faultAt) / 1000;
+      await waitFor('lb-01 alone holding the VIP again', async () => {
+        const holders = vipHolders();
+        if (holders.includes('lb-02')) peerHeld = true;
+        return holders.join() === 'lb-01';
+      }, 15_000, 50);
+      back = (load.now() - faultAt) / 1000;
       await sleep(6000);
     });
     await conn.close();
-    const away = figures(timeline, { faultAt, until: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
-    const back = figures(timeline, { faultAt: restoreAt, from: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
-    record('keepalived killed on the VIP holder', away,
-      `; lb-02 held the VIP after ${takeover.toFixed(2)} s${bothHeld ? ' (lb-01 kept the address too: its killed keepalived could not remove it; lb-02 won by gratuitous ARP)' : ''}`);
-    record('keepalived started again (VIP moves back)', back, overall(timeline));
-    expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
-    expect(away.failedAfterSwitch).toBe(0);
-    expect(back.failedAfterSwitch).toBe(0);
+    const f = figures(timeline, { faultAt, settleMs: SWITCH_LIMIT_S * 1000 });
+    record('keepalived killed on the VIP holder', f,
+      `; systemd restarted it after ${restarted.toFixed(2)} s; lb-01 alone held the VIP again after ${back.toFixed(2)} s` +
+      (peerHeld ? ' (lb-02 held it meanwhile: its VRRP timer expired before the restart)' : '') + overall(timeline));
+    expectLossUnderTarget(timeline);
+    expect(restarted).toBeLessThan(SWITCH_LIMIT_S);
+    expect(f.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
+    expect(f.failedAfterSwitch).toBe(0);
     await settled();
   });
 
@@ -232,6 +243,7 @@ describe('the stack under faults, under load (web-02 and app-02 in rotation)', (
     const back = figures(timeline, { faultAt: restoreAt, from: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
     record("VIP holder's link down", away, `; lb-02 held the VIP after ${takeover.toFixed(2)} s`);
     record("VIP holder's link up again (VIP moves back)", back, overall(timeline));
+    expectLossUnderTarget(timeline);
     expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
     expect(away.failedAfterSwitch).toBe(0);
     expect(back.failedAfterSwitch).toBe(0);

@@ -102,7 +102,7 @@ describe('secrets never leak', () => {
   beforeAll(async () => {
     const opened = await openSecretsFile('inventory/lab.secrets.age');
     secrets = Object.fromEntries(Object.entries(opened.secrets).map(([k, v]) => [k, v.reveal()]));
-    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'keepalived_auth_pass', 'mysql_app_password']);
+    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password']);
   });
 
   afterAll(async () => {

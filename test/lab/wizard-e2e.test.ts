@@ -194,7 +194,7 @@ describe.skipIf(!hasTmux)('the wizard in a terminal', () => {
     for (const h of HOSTS) expect(text).toContain(`${h.name}: { address: ${h.address} }`);
     expect(text).toContain(`vip: ${VIP}`);
     const inv = await loadInventory(inventoryFile, { vault: { passphrase: async () => PASSPHRASE, env: {} } });
-    expect(Object.keys(inv.secrets ?? {}).sort()).toEqual(['haproxy_stats_password', 'keepalived_auth_pass', 'mysql_app_password']);
+    expect(Object.keys(inv.secrets ?? {}).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password']);
     for (const secret of Object.values(inv.secrets!)) expect(history).not.toContain(secret.reveal());
     const known = new KnownHosts(inv.knownHosts);
     for (const h of HOSTS) expect(known.lookup(h.address), h.name).toHaveLength(1);

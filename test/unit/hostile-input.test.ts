@@ -132,7 +132,7 @@ describe('hostile variable values', () => {
     const file = path.join(dir, 'vars-newline.yml');
     const err = await asyncErrorOf(project(file));
     expectClear(err, file);
-    expect(err.message).toBe(`${file}:11:24: groups.lb.vars.haproxy_balance: role haproxy variable 'haproxy_balance' ` +
+    expect(err.message).toBe(`${file}:10:24: groups.lb.vars.haproxy_balance: role haproxy variable 'haproxy_balance' ` +
       'may not contain a line break or other control character (it is written into a config file line)');
   });
 

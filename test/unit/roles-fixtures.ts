@@ -10,7 +10,6 @@ import type { Handler, Remote, Step, StepContext } from '../../src/core/steps/st
 export const secrets = {
   mysql_app_password: new Secret("app-pa$$'word\"`x`"),
   haproxy_stats_password: new Secret('stats-pw with spaces'),
-  keepalived_auth_pass: new Secret('vrrp-pw1'),
 };
 
 const LAB: [string, string, string][] = [

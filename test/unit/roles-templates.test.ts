@@ -10,6 +10,7 @@ import keepalived from '../../roles/keepalived/index.ts';
 import mysql from '../../roles/mysql/index.ts';
 import nginx from '../../roles/nginx/index.ts';
 import { readRelease } from '../../roles/app/vars.ts';
+import { Secret } from '../../src/core/secret.ts';
 import { templatesDir } from '../../src/core/template.ts';
 import { labInventory, roleOn, stepNamed, written } from './roles-fixtures.ts';
 
@@ -41,6 +42,8 @@ describe('haproxy', () => {
     expect(content).toMatch(/^listen stats\n {4}bind 10\.77\.0\.11:8404$/m);
     expect(content).toContain("    stats auth 'admin:stats-pw with spaces'");
     expect(content).not.toMatch(/bind 10\.77\.0\.100:8404/);
+    // keepalived's readiness check: loopback only, 503 once no web host is UP.
+    expect(content).toMatch(/^frontend ready\n {4}bind 127\.0\.0\.1:8405\n {4}monitor-uri \/ready\n {4}monitor fail if \{ nbsrv\(web\) lt 1 \}$/m);
     // Validated before going live; readable by the haproxy group only (it holds the stats password).
     expect(script).toContain("haproxy -c -q -f /etc/haproxy/.haproxy.cfg.scaleup-");
     expect(script).toContain('chown root:haproxy');
@@ -75,11 +78,45 @@ describe('keepalived', () => {
     expect(content).toContain('    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n');
     expect(content).toContain('    unicast_src_ip 10.77.0.11\n    unicast_peer {\n        10.77.0.12\n    }');
     expect(content).toContain('        10.77.0.100/24 dev eth0');
-    expect(content).toContain('        auth_pass vrrp-pw1');
+    expect(content).toContain('    version 3\n    advert_int 0.5\n');
+    expect(content).toContain('    check_unicast_src\n');
+    expect(content).not.toContain('authentication');
     expect(content).toContain('    script "/etc/keepalived/check_haproxy.sh"');
+    expect(content).toMatch(/track_file haproxy_handover \{\n {4}file "\/run\/haproxy-vip-handover"\n {4}weight 0\n {4}init_file 0\n\}/);
+    expect(content).toMatch(/ {4}track_file \{\n {8}haproxy_handover\n {4}\}/);
+    // No web host UP: 150 - 11 = 139, below lb-02's 140.
+    expect(content).toMatch(/vrrp_script chk_haproxy_ready \{\n {4}script "\/etc\/keepalived\/check_haproxy_ready.sh"\n(.*\n){3} {4}weight -11\n\}/);
+    expect(content).toContain('    track_script {\n        chk_haproxy\n        chk_haproxy_ready\n    }');
     expect(content).toContain('    enable_script_security\n    script_user root');
     expect(script).toContain('keepalived --config-test -f /etc/keepalived/.keepalived.conf.scaleup-');
     expect(script).toContain('chmod 0640');
+  });
+
+  it('VRRPv2 (opt-in): whole-second adverts and PASS authentication', async () => {
+    const inv = labInventory({ all: { keepalived_vrrp_version: 2, keepalived_advert_int: 1, keepalived_auth_pass: new Secret('vrrp-pw1') } });
+    const { content } = await written(roleOn(keepalived, inv, 'lb-01'), '/etc/keepalived/keepalived.conf');
+    expect(content).toContain('    version 2\n    advert_int 1\n');
+    expect(content).toContain('    authentication {\n        auth_type PASS\n        auth_pass vrrp-pw1\n    }');
+  });
+
+  it('systemd: HAProxy hands the VIP over before it stops; a dead keepalived is restarted', async () => {
+    const run = roleOn(keepalived, lab, 'lb-01');
+    const dropin = '/etc/systemd/system/haproxy.service.d/scaleup-vip-handover.conf';
+    const unit = (await written(run, dropin)).content;
+    expect(unit).toContain("ExecStartPost=/bin/sh -c 'echo 0 > /run/haproxy-vip-handover'\nExecStop=/etc/keepalived/haproxy-vip-handover.sh\n");
+    const script = (await written(run, '/etc/keepalived/haproxy-vip-handover.sh')).content;
+    expect(script.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(script).toContain('echo 1 > /run/haproxy-vip-handover\n');
+    expect(script).toContain('ip -4 -o addr show to 10.77.0.100 | grep -q .');
+    const ready = (await written(run, '/etc/keepalived/check_haproxy_ready.sh')).content;
+    expect(ready.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(ready).toContain('exec 3<>/dev/tcp/127.0.0.1/8405 || exit 1');
+    const restart = (await written(run, '/etc/systemd/system/keepalived.service.d/scaleup-restart.conf')).content;
+    expect(restart).toContain('[Service]\nRestart=on-failure\n');
+    expect(stepNamed(run, `template ${dropin}`).notify).toEqual(['reload systemd']);
+    expect(Object.keys(run.handlers)).toEqual(['reload systemd', 'reload keepalived']);
+    const sysv = roleOn(keepalived, lab, 'lb-01', { initSystem: 'sysv' });
+    expect(sysv.steps.map((s) => s.name).filter((n) => n.includes('systemd') || n.includes('handover'))).toEqual([]);
   });
 
   it('second lb host: BACKUP with a lower priority', async () => {

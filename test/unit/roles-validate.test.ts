@@ -67,13 +67,31 @@ describe('keepalived cluster invariants', () => {
     expect(validateKeepalived(high, lbHosts(high))).toEqual(['lb-01: keepalived_priority 255 must be an integer from 1 to 254']);
   });
 
-  it('the VRRP password has at most 8 printable characters, and is never printed', () => {
-    const long = labInventory({ all: { keepalived_auth_pass: new Secret('123456789') } });
+  it('VRRPv2 needs a password of at most 8 printable characters, never printed; VRRPv3 refuses one', () => {
+    const v2 = { keepalived_vrrp_version: 2, keepalived_advert_int: 1 };
+    const long = labInventory({ all: { ...v2, keepalived_auth_pass: new Secret('123456789') } });
     const problems = validateKeepalived(long, lbHosts(long));
     expect(problems).toContain('lb-01: keepalived_auth_pass has 9 characters; VRRP uses at most 8');
     expect(problems.join()).not.toContain('123456789');
-    const spaced = labInventory({ all: { keepalived_auth_pass: 'a b' } });
+    const spaced = labInventory({ all: { ...v2, keepalived_auth_pass: 'a b' } });
     expect(validateKeepalived(spaced, lbHosts(spaced))[0]).toMatch(/printable ASCII without spaces/);
+    const missing = labInventory({ all: v2 });
+    expect(validateKeepalived(missing, lbHosts(missing))[0]).toBe('lb-01: keepalived_auth_pass is required with keepalived_vrrp_version: 2');
+    expect(validateKeepalived(labInventory({ all: { ...v2, keepalived_auth_pass: 'vrrp-pw1' } }), lbHosts(labInventory()))).toEqual([]);
+    const v3 = labInventory({ all: { keepalived_auth_pass: new Secret('vrrp-pw1') } });
+    expect(validateKeepalived(v3, lbHosts(v3))[0]).toBe(
+      'lb-01: keepalived_auth_pass is set but VRRPv3 has no authentication (RFC 5798); remove it, or set keepalived_vrrp_version: 2');
+  });
+
+  it('the advert interval fits the VRRP version, and every lb speaks the same one', () => {
+    const sub = labInventory({ all: { keepalived_advert_int: 0.123 } });
+    expect(validateKeepalived(sub, lbHosts(sub))[0]).toMatch(/keepalived_advert_int 0.123 must be 0.01–40.95 seconds in steps of 0.01/);
+    const v2 = labInventory({ all: { keepalived_vrrp_version: 2, keepalived_auth_pass: 'vrrp-pw1' } });
+    expect(validateKeepalived(v2, lbHosts(v2))[0]).toMatch(/keepalived_advert_int 0.5 must be whole seconds from 1 to 255 with VRRPv2/);
+    const mixed = labInventory({ hostVars: { 'lb-02': { keepalived_vrrp_version: 2, keepalived_advert_int: 1, keepalived_auth_pass: 'vrrp-pw1' } } });
+    expect(validateKeepalived(mixed, lbHosts(mixed))).toContain('keepalived_vrrp_version differs between lb hosts (3, 2): one VRRP instance speaks one version');
+    const four = labInventory({ all: { keepalived_vrrp_version: 4 } });
+    expect(validateKeepalived(four, lbHosts(four))[0]).toBe('lb-01: keepalived_vrrp_version 4 must be 2 or 3');
   });
 
   it('runs only on hosts of the lb group', () => {

@@ -31,8 +31,7 @@ describe('wizard secrets', () => {
   it('generates a fresh strong value for each secret the stack needs', () => {
     const a = generateStackSecrets();
     const b = generateStackSecrets();
-    expect(Object.keys(a)).toEqual(['mysql_app_password', 'haproxy_stats_password', 'keepalived_auth_pass']);
-    expect(a.keepalived_auth_pass).toHaveLength(8); // VRRP keeps 8 characters
+    expect(Object.keys(a)).toEqual(['mysql_app_password', 'haproxy_stats_password']);
     expect(a.mysql_app_password).not.toBe(b.mysql_app_password);
   });
 

@@ -23,8 +23,7 @@ import type { WizardContext } from './context.ts';
 export const STACK_SECRETS: readonly { name: string; length: number; what: string }[] = [
   { name: 'mysql_app_password', length: 32, what: 'the app\'s MySQL password' },
   { name: 'haproxy_stats_password', length: 24, what: 'the HAProxy stats page password' },
-  // VRRP's PASS authentication keeps 8 characters; keepalived silently truncates longer ones.
-  { name: 'keepalived_auth_pass', length: 8, what: 'the keepalived VRRP password' },
+  // keepalived speaks VRRPv3, which has no password (keepalived_auth_pass is for version 2 only).
 ];
 
 /** Fresh random values (node:crypto through the vault's generator: [A-Za-z0-9], no modulo bias). */
