@@ -7,7 +7,6 @@ import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
-import { runWizard } from './wizard/index.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
@@ -69,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     // The wizard needs a person at a terminal; otherwise print usage and fail.
     if (process.stdin.isTTY && process.stdout.isTTY && process.env.CI !== 'true') {
       try {
+        // Loaded on demand: the prompts and their editor support are most of the CLI's code.
+        const { runWizard } = await import('./wizard/index.ts');
         return await runWizard({ buildProgram });
       } catch (err) {
         return report(err);

@@ -1,6 +1,5 @@
 // `provision apply`: converge the hosts of a playbook (or a part of it) and report.
 import { writeFileSync } from 'node:fs';
-import { confirm } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { UserAbort } from '../../core/errors.ts';
 import { runPlays } from '../../core/run.ts';
@@ -11,7 +10,6 @@ import { junitReport } from '../render/junit.ts';
 import { plainRenderer } from '../render/plain.ts';
 import { recap } from '../render/recap.ts';
 import { useColor, useLiveTree } from '../render/style.ts';
-import { ProgressTree } from '../render/tree.ts';
 import { connectOptions, projectOptions, type CommonFlags } from './common-flags.ts';
 
 export interface ApplyFlags extends CommonFlags {
@@ -53,7 +51,8 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
 
   const execute = async (check: boolean): Promise<RunResult> => {
     const hosts = [...new Set(project.plays.flatMap((p) => p.hosts.map((h) => h.name)))];
-    const tree = live ? new ProgressTree(hosts) : undefined;
+    // The live tree (listr2) is loaded only on a terminal; CI and pipes start without it.
+    const tree = live ? new (await import('../render/tree.ts')).ProgressTree(hosts) : undefined;
     const sink: EventSink = tree ? tree.sink : plainRenderer({ color, verbose: flags.verbose, out: jsonToStdout ? process.stderr : process.stdout });
     const result = await runPlays({
       inventory: project.inventory,
@@ -81,6 +80,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
         process.stdout.write('Nothing to change.\n');
         return EXIT.ok;
       }
+      const { confirm } = await import('@inquirer/prompts');
       const go = await confirm({ message: `Apply ${plan.totals.changed} change(s)?`, default: false }).catch(() => {
         throw new UserAbort();
       });

@@ -1,7 +1,7 @@
 // `provision lab up|down|status|reset`: the local lab of real Debian hosts (see docs/lab.md).
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
-import { Listr, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import { ScaleupError } from '../../core/errors.ts';
 import { DEFAULT_HOSTS, parseHostList } from '../../lab/addresses.ts';
 import { LabError } from '../../lab/errors.ts';
@@ -111,6 +111,7 @@ function toListr(step: LabStep): ListrTask {
 }
 
 async function runSteps(steps: LabStep[]): Promise<void> {
+  const { Listr } = await import('listr2');
   const tasks = new Listr(steps.map(toListr), {
     renderer: fancyOutput() ? 'default' : 'simple',
     exitOnError: true,
