@@ -10,7 +10,7 @@ import { SshConnection } from '../../src/core/connection/ssh.ts';
 import { openSecretsFile } from '../../src/core/vault.ts';
 import { labKey, labKnownHosts } from './lab-paths.ts';
 import { describeFigures, figures, underLoad, type FaultFigures, type Timeline } from './load.ts';
-import { apply, inventoryVariant, LAB_ADDRESSES, provision, VIP } from './support.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, provision, sleep, VIP, waitFor } from './support.ts';
 
 const URL_ = `http://${VIP}/`;
 const LBS = ['lb-01', 'lb-02'] as const;
@@ -18,18 +18,6 @@ const LOAD = { url: URL_, concurrency: 4, timeoutMs: 2000, pauseMs: 20 };
 /** The targets: the VIP answers again within 3 s of a fault, and < 1 % of the requests of a run are lost. */
 const SWITCH_LIMIT_S = 3;
 const LOSS_LIMIT_PERCENT = 1;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** Who holds the VIP, read from the hosts' network namespaces (works while a host's link is down). */
 function vipHolders(): string[] {

@@ -127,18 +127,18 @@ describe('secrets never leak', () => {
     it('--check --diff of a secret rotation: the current secrets are in every removed line, and hidden', async () => {
       // New values as plain inventory strings: the diffs show the hosts' current lines, which hold the secrets.
       const variant = inventoryVariant('leak-rotate', (doc) =>
-        doc.setIn(['vars'], { vip: '10.77.0.100', mysql_app_password: 'rotated-app-password-0001', haproxy_stats_password: 'rotated-stats-password-01', keepalived_auth_pass: 'rotated1' }));
+        doc.setIn(['vars'], { vip: '10.77.0.100', mysql_app_password: 'rotated-app-password-0001', haproxy_stats_password: 'rotated-stats-password-01' }));
       try {
         const r = await run('check --diff (rotation)', variant.file, ['--check', '--diff']);
         expect(r.code, masked(r.stderr)).toBe(0);
         expect([r.stdout, r.stderr, r.json, r.junit].flatMap(leaks)).toEqual([]);
         // The diffs are there: each secret-bearing file, with its old line masked.
-        for (const f of ['/etc/counter/env', '/etc/haproxy/haproxy.cfg', '/etc/keepalived/keepalived.conf']) expect(r.stdout).toContain(`--- ${f}\ton host`);
+        for (const f of ['/etc/counter/env', '/etc/haproxy/haproxy.cfg']) expect(r.stdout).toContain(`--- ${f}\ton host`);
         // A file that holds a secret shows none of its removed lines (an old value may be a secret the
         // vault no longer knows).
         expect(r.stdout).toContain('-*** (a line of a file that holds secrets: hidden)');
         expect(r.stdout).not.toMatch(/^-.*DB_PASSWORD=/m);
-        expect(r.stdout).not.toMatch(/^-\s*auth_pass/m);
+        expect(r.stdout).not.toMatch(/^-\s*stats auth/m);
         const tty = await onTerminal(['apply', '-i', variant.file, '--check', '--diff']);
         collect('terminal check --diff (rotation)', tty.output);
       } finally {
@@ -214,7 +214,7 @@ describe('secrets never leak', () => {
       { knownHostsFile: labKnownHosts, acceptNewHostKeys: false },
     );
 
-    it('files holding secrets: the app env file 0600 owned by the app user, haproxy.cfg and keepalived.conf 0640', async () => {
+    it('files holding secrets: the app env file 0600 owned by the app user, haproxy.cfg 0640 (and keepalived.conf, for a VRRPv2 password)', async () => {
       expect((await onHost('app-01', 'stat -c "%a %U:%G" /etc/counter/env /etc/counter')).stdout).toBe('600 counter:counter\n750 root:counter\n');
       for (const lb of ['lb-01', 'lb-02']) {
         expect((await onHost(lb, 'stat -c "%a %U:%G" /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf')).stdout, lb)

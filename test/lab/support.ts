@@ -14,6 +14,19 @@ export const LAB_ADDRESSES: Record<string, string> = {
 };
 export const VIP = '10.77.0.100';
 
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every `everyMs` until it returns a truthy value; throws after `timeoutMs`, naming `what`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 export interface CliRun {
   code: number | null;
   stdout: string;

@@ -8,23 +8,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/core/paths.ts';
 import type { RunResult } from '../../src/core/results.ts';
-import { apply, getVip, inventoryVariant, LAB_ADDRESSES, onHost } from './support.ts';
+import { apply, getVip, inventoryVariant, LAB_ADDRESSES, onHost, sleep, waitFor } from './support.ts';
 
 const STACK = ['lb-01', 'lb-02', 'web-01', 'app-01', 'db-01'];
 /** An address in the lab subnet where nothing answers. */
 const NOBODY = '10.77.0.29';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 interface Running {
   child: ChildProcess;

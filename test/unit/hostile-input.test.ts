@@ -11,39 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../../roles/app/index.ts';
 import haproxy from '../../roles/haproxy/index.ts';
 import { loadProject } from '../../src/cli/project.ts';
-import { InventoryError, InventoryErrors, ScaleupError } from '../../src/core/errors.ts';
+import { InventoryError, InventoryErrors, type ScaleupError } from '../../src/core/errors.ts';
 import { readInventory } from '../../src/core/inventory.ts';
 import { loadPlaybook } from '../../src/core/playbook.ts';
 import { listRoles } from '../../src/core/role-loader.ts';
 import { command, file, sysctl } from '../../src/core/steps/index.ts';
 import { runLocal, statuses } from '../support/local-role.ts';
 import { labInventory, roleOn, written } from './roles-fixtures.ts';
+import { asyncErrorOf, errorOf } from './thrown-errors.ts';
 
 const dir = 'test/fixtures/hostile';
 const CANARY = '/tmp/scaleup-canary';
 /** What every hostile string in this file tries to do. */
 const RUN_CANARY = `$(touch ${CANARY})`;
 const TICK_CANARY = `\`touch ${CANARY}\``;
-
-function errorOf(fn: () => unknown): ScaleupError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScaleupError) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
-
-async function asyncErrorOf(p: Promise<unknown>): Promise<ScaleupError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ScaleupError) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 /** A clear error: every line names the file (and a line when it has one), no stack, no raw control character. */
 function expectClear(err: ScaleupError, file: string): void {

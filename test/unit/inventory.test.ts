@@ -12,30 +12,11 @@ import { hostField, loadInventory, locateField, readInventory, withSecrets } fro
 import type { Inventory } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { formatField, parseField } from '../../src/core/yaml-source.ts';
+import { asyncErrorOf, errorOf } from './thrown-errors.ts';
 
 const fixtures = path.resolve('test/fixtures');
 const bad = path.join(fixtures, 'bad-inventories');
 const good = (name: string) => path.join(fixtures, 'inventories', name);
-
-function errorOf(fn: () => unknown): ScaleupError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScaleupError) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
-
-async function asyncErrorOf(p: Promise<unknown>): Promise<ScaleupError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ScaleupError) return err;
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('bad inventories: each gives its exact message', () => {
   const cases = readdirSync(bad).filter((f) => f.endsWith('.yml')).sort();

@@ -5,47 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { loadInventory } from '../../src/core/inventory.ts';
 import { VAULT_PASSWORD_ENV } from '../../src/core/vault.ts';
 import { runWizard } from '../../src/cli/wizard/index.ts';
 import type { RunRequest } from '../../src/cli/wizard/run.ts';
-
-function collector() {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { out, text: () => text };
-}
-
-/** The wizard may reach its first question synchronously or after a few awaits. */
-async function firstPrompt(): Promise<void> {
-  if (!screen.getScreen()) await screen.next();
-}
-
-async function answer(text: string): Promise<void> {
-  if (text) screen.type(text);
-  screen.keypress('enter');
-  await screen.next();
-}
-
-async function clearAndAnswer(previous: string, text: string): Promise<void> {
-  for (let i = 0; i < previous.length; i++) screen.keypress('backspace');
-  await answer(text);
-}
-
-const keyDir = mkdtempSync(path.join(tmpdir(), 'scaleup-wizard-keys-'));
-function hostKey(name: string): Buffer {
-  const file = path.join(keyDir, name);
-  if (!existsSync(file)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  return Buffer.from(readFileSync(`${file}.pub`, 'utf8').split(' ')[1]!, 'base64');
-}
+import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
 
 describe('wizard: creating an inventory', () => {
   let cwd: string;
@@ -70,11 +37,7 @@ describe('wizard: creating an inventory', () => {
     cwd,
     out,
     scryptWorkFactor: 10,
-    scanHostKey: async (t: { name: string }) => hostKey(t.name),
-    planAndApply: async (_ctx: unknown, request: RunRequest) => {
-      runs.push(request);
-      return 0;
-    },
+    ...offlineOptions(runs),
   });
 
   it('asks with defaults, re-asks bad answers with the reason, writes the inventory, secrets and pinned keys', async () => {

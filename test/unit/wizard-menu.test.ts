@@ -1,49 +1,16 @@
 // Re-entering the wizard on an existing inventory: the menu's actions, through their real prompts.
 import { screen } from '@inquirer/testing/vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { readInventory } from '../../src/core/inventory.ts';
 import { runWizard } from '../../src/cli/wizard/index.ts';
 import type { RunRequest } from '../../src/cli/wizard/run.ts';
 import { inventoryDocument, writeInventoryFile } from '../../src/cli/wizard/write-inventory.ts';
-
-function collector() {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { out, text: () => text };
-}
-
-async function firstPrompt(): Promise<void> {
-  if (!screen.getScreen()) await screen.next();
-}
-
-async function answer(text: string): Promise<void> {
-  if (text) screen.type(text);
-  screen.keypress('enter');
-  await screen.next();
-}
-
-async function clearAndAnswer(previous: string, text: string): Promise<void> {
-  for (let i = 0; i < previous.length; i++) screen.keypress('backspace');
-  await answer(text);
-}
-
-const keyDir = mkdtempSync(path.join(tmpdir(), 'scaleup-menu-keys-'));
-function hostKey(name: string): Buffer {
-  const file = path.join(keyDir, name);
-  if (!existsSync(file)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  return Buffer.from(readFileSync(`${file}.pub`, 'utf8').split(' ')[1]!, 'base64');
-}
+import { siteAnswers } from './wizard-answers.ts';
+import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
 
 describe('wizard: the menu of an existing inventory', () => {
   let cwd: string;
@@ -55,29 +22,18 @@ describe('wizard: the menu of an existing inventory', () => {
     cwd = mkdtempSync(path.join(tmpdir(), 'scaleup-menu-'));
     mkdirSync(path.join(cwd, 'inventory'));
     file = path.join(cwd, 'inventory', 'prod.yml');
-    writeInventoryFile(file, inventoryDocument({
-      hosts: [
-        { tier: 'lb', name: 'lb-01', address: '10.0.0.11' },
-        { tier: 'lb', name: 'lb-02', address: '10.0.0.12' },
-        { tier: 'web', name: 'web-01', address: '10.0.0.21' },
-        { tier: 'web', name: 'web-02', address: '10.0.0.22' },
-        { tier: 'app', name: 'app-01', address: '10.0.0.31' },
-        { tier: 'db', name: 'db-01', address: '10.0.0.41' },
-      ],
-      user: 'deploy', port: 22, become: true, knownHosts: 'known_hosts', secretsFile: 'prod.secrets.age',
-      vip: '10.0.0.100', appPort: 3000, database: 'app',
-    }));
+    // The five-host site plus web-02, no private key (the ssh-agent).
+    writeInventoryFile(file, inventoryDocument(siteAnswers(
+      { secretsFile: 'prod.secrets.age' },
+      [{ tier: 'web', name: 'web-02', address: '10.0.0.22' }],
+    )));
     runs = [];
   });
 
   const start = () => runWizard({
     cwd,
     out: log.out,
-    scanHostKey: async (t) => hostKey(t.name),
-    planAndApply: async (_ctx, request) => {
-      runs.push(request);
-      return 0;
-    },
+    ...offlineOptions(runs),
   });
 
   async function choose(menuItem: string): Promise<void> {

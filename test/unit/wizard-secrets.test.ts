@@ -3,22 +3,16 @@ import { screen } from '@inquirer/testing/vitest';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/core/secret.ts';
 import { openSecretsFile, VAULT_PASSWORD_ENV } from '../../src/core/vault.ts';
 import { wizardContext } from '../../src/cli/wizard/context.ts';
 import { chooseVaultKey, generateStackSecrets, unlockSecrets, writeStackSecrets } from '../../src/cli/wizard/secrets.ts';
+import { collector } from './wizard-harness.ts';
 
 function context(cwd: string) {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { ctx: wizardContext({ cwd, out, scryptWorkFactor: 10 }), text: () => text };
+  const log = collector();
+  return { ctx: wizardContext({ cwd, out: log.out, scryptWorkFactor: 10 }), text: log.text };
 }
 
 describe('wizard secrets', () => {

@@ -6,26 +6,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readInventory } from '../../src/core/inventory.ts';
 import { addHostToInventoryText, parseVarInput, setVarInInventoryText, topLevelVars } from '../../src/cli/wizard/edit-inventory.ts';
-import { inventoryDocument, writeFileAtomic, writeInventoryFile, type NewInventory } from '../../src/cli/wizard/write-inventory.ts';
+import { inventoryDocument, writeFileAtomic, writeInventoryFile } from '../../src/cli/wizard/write-inventory.ts';
+import { siteAnswers } from './wizard-answers.ts';
 
-const answers: NewInventory = {
-  hosts: [
-    { tier: 'lb', name: 'lb-01', address: '10.0.0.11' },
-    { tier: 'lb', name: 'lb-02', address: '10.0.0.12' },
-    { tier: 'web', name: 'web-01', address: '10.0.0.21' },
-    { tier: 'app', name: 'app-01', address: '10.0.0.31' },
-    { tier: 'db', name: 'db-01', address: '10.0.0.41' },
-  ],
-  user: 'deploy',
-  port: 22,
-  become: true,
-  privateKey: '~/.ssh/id_ed25519',
-  knownHosts: 'known_hosts',
-  secretsFile: 'site.secrets.age',
-  vip: '10.0.0.100',
-  appPort: 3000,
-  database: 'app',
-};
+// lb-01, lb-02, web-01, app-01, db-01 on 10.0.0.0/24; deploy with sudo on port 22; VIP 10.0.0.100,
+// app port 3000, database app; known_hosts and site.secrets.age beside the inventory.
+const answers = siteAnswers({ privateKey: '~/.ssh/id_ed25519' });
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'scaleup-write-'));
 
