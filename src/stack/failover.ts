@@ -1,5 +1,6 @@
 // Measures a failover: stop HAProxy on the VIP holder and time how long until the VIP answers
-// again from the other load balancer; then start HAProxy again and wait for the stack to settle.
+// again from the other load balancer; then start HAProxy again and wait until the first holder has
+// taken the VIP back (it has the higher priority) and the VIP answers: the stack is as it was.
 import type { Connection } from '../core/connection/connection.ts';
 import type { Facts } from '../core/facts/facts.ts';
 import { gatherFacts } from '../core/facts/gather.ts';
@@ -12,7 +13,7 @@ export interface FailoverResult {
   to?: string;
   /** Seconds from stopping HAProxy until the VIP answered 200 from the other lb. */
   seconds?: number;
-  /** Seconds until the VIP answered again after HAProxy was started on the first holder. */
+  /** Seconds from starting HAProxy again until the first holder held the VIP and the VIP answered. */
   restoredSeconds?: number;
   ok: boolean;
   detail: string;
@@ -54,7 +55,7 @@ export async function measureFailover(view: StackView, options: { limitSeconds?:
     await conn.exec(serviceCommand(facts, 'haproxy', 'start'));
     let restoredSeconds: number | undefined;
     while (performance.now() - started < limitMs) {
-      if ((await httpGet(`http://${vip}:${port}/`, { timeoutMs: 1000 })).status === 200 && (await vipHolder(view, conns))) {
+      if ((await vipHolder(view, conns)) === from && (await httpGet(`http://${vip}:${port}/`, { timeoutMs: 1000 })).status === 200) {
         restoredSeconds = (performance.now() - started) / 1000;
         break;
       }
@@ -65,7 +66,8 @@ export async function measureFailover(view: StackView, options: { limitSeconds?:
       from, to, seconds, restoredSeconds, ok,
       detail: seconds === undefined
         ? `the VIP did not answer from another lb within ${limitMs / 1000} s`
-        : `VIP moved ${from} → ${to} in ${seconds.toFixed(2)} s; HAProxy restarted on ${from}, VIP answering ${restoredSeconds?.toFixed(2) ?? '?'} s later`,
+        : `VIP moved ${from} → ${to} in ${seconds.toFixed(2)} s; HAProxy restarted on ${from}, ` +
+          (restoredSeconds === undefined ? `which did not take the VIP back within ${limitMs / 1000} s` : `VIP back on ${from} ${restoredSeconds.toFixed(2)} s later`),
     };
   } finally {
     await Promise.all([...conns.values()].map((c) => c.close()));

@@ -111,9 +111,9 @@ describe('the tool under faults', () => {
   it('a host lost in the middle of a run is reported unreachable; the others finish; a re-run converges, handler included', async () => {
     const variant = bodyLimit();
     try {
-      // On web-01, a watcher (bounded: 60 s) waits for the engine's staged nginx.conf, and the moment it
-      // has been renamed into place — before the `reload nginx` handler — kills the engine's SSH session
-      // (sshd processes of the deploy user; our own sessions are root's).
+      // On web-01, a watcher (bounded: about a minute) waits for the new nginx.conf, and the moment it is
+      // in place — before the `reload nginx` handler — kills the engine's SSH session (sshd processes of
+      // the deploy user; our own sessions are root's).
       await onHost('web-01', `rm -f /tmp/scaleup-watch.log; nohup setsid sh -c ${shQuote(WATCHER)} >/dev/null 2>&1 < /dev/null &`);
       const run = await apply([], variant.file);
       const watch = (await onHost('web-01', 'cat /tmp/scaleup-watch.log; rm -f /tmp/scaleup-watch.log')).stdout;
@@ -226,22 +226,21 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-// Runs on web-01 as root. Bounded: gives up after 60 s.
+// Runs on web-01 as root. Bounded: gives up after 20 000 polls (about a minute). The new nginx.conf is
+// renamed into place, then the engine re-checks the role's remaining steps (a round trip, >= 10 ms)
+// before the handlers run: polling every few ms kills the session inside that window. (Waiting for the
+// staged temp file instead missed it whenever the write took less than one poll.)
 const WATCHER = `
-end=$(( $(date +%s) + 60 ))
-while [ "$(date +%s)" -lt "$end" ]; do
-  for f in /etc/nginx/.nginx.conf.scaleup-*; do
-    if [ -e "$f" ]; then
-      pids=$(pgrep -f '^sshd: deploy' | tr '\\n' ' ')
-      while [ -e "$f" ]; do :; done
-      if grep -q 'client_max_body_size 1m;' /etc/nginx/nginx.conf; then
-        kill -KILL $pids
-        echo "killed $pids" > /tmp/scaleup-watch.log
-        exit 0
-      fi
-    fi
-  done
-  sleep 0.01
+i=0
+while [ "$i" -lt 20000 ]; do
+  if grep -q 'client_max_body_size 1m;' /etc/nginx/nginx.conf; then
+    pids=$(pgrep -f '^sshd: deploy' | tr '\\n' ' ')
+    kill -KILL $pids
+    echo "killed $pids" > /tmp/scaleup-watch.log
+    exit 0
+  fi
+  i=$((i + 1))
+  sleep 0.003
 done
 echo "gave up" > /tmp/scaleup-watch.log
 `;
