@@ -1,6 +1,7 @@
 // Converges one role on one host: probe every step in one round trip, then walk the steps in
-// order; a step with changes is applied (unless --check) and the steps after it are probed again,
-// so each sees what earlier steps did. Notified handlers run once, after the role, in the order
+// order; a step with changes is applied (unless --check), and the later steps it may have affected
+// are probed again (in one round trip, right before the first of them is decided), so each sees
+// what earlier steps did. A file step affects only later steps on the same paths (`Step.paths`). Notified handlers run once, after the role, in the order
 // they were notified — also when a later step failed, so a changed config is never left unloaded.
 // Handlers a change notifies are recorded on the host before the change is made, and cleared once
 // they have run: a run that loses the host in between leaves them pending, and the next run runs
@@ -61,6 +62,13 @@ async function probeAll(run: RoleRun, probes: string[]): Promise<ProbeOutput[]> 
   return batch.parse(result.stdout);
 }
 
+/** Whether `b`'s probe may see what `a` changed: unless both declare paths and none is at or below another. */
+export function mayAffect(a: Step, b: Step): boolean {
+  if (!a.paths || !b.paths) return true;
+  const within = (p: string, q: string) => p === q || p.startsWith(q.endsWith('/') ? q : `${q}/`);
+  return a.paths.some((p) => b.paths!.some((q) => within(p, q) || within(q, p)));
+}
+
 /** Replaces the host's list of pending handlers (best effort: a host we may not write to keeps none). */
 async function writePending(run: RoleRun, names: string[]): Promise<void> {
   const file = quote(pendingFile(run.role));
@@ -97,7 +105,9 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
 
   try {
     const first = run.probed?.length === steps.length + 1 ? run.probed : await probeAll(run, roleProbes(role, steps, ctx));
-    let outputs = first.slice(0, steps.length);
+    const outputs = first.slice(0, steps.length);
+    // Steps whose probe answer predates a change that may affect them.
+    const stale = new Set<number>();
     recorded = [...new Set((first[steps.length]?.stdout ?? '').split('\n').filter(Boolean))];
     pending = recorded.filter((h) => run.handlers[h]);
     notified.push(...pending);
@@ -111,6 +121,15 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
       emit({ type: 'step-start', host, role, step: redactor.redact(step.name) });
       let changes: Change[];
       try {
+        if (stale.has(i)) {
+          // This step and every later stale one, in one round trip.
+          const again = [...stale].filter((j) => j >= i).sort((x, y) => x - y);
+          const fresh = await probeAll(run, again.map((j) => steps[j]!.probe(ctx)));
+          again.forEach((j, k) => {
+            outputs[j] = fresh[k]!;
+            stale.delete(j);
+          });
+        }
         changes = await step.decide(outputs[i]!, ctx);
         if (changes.length && !run.check) {
           // Recorded before the change: if the host is lost after it, the next run still reloads.
@@ -138,10 +157,9 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
       });
       if (changes.length) {
         for (const h of step.notify ?? []) if (!notified.includes(h)) notified.push(h);
-        // Later steps may depend on what this one did: check them again against the new state.
-        if (!run.check && i + 1 < steps.length) {
-          const rest = await probeAll(run, steps.slice(i + 1).map((s) => s.probe(ctx)));
-          outputs = [...outputs.slice(0, i + 1), ...rest];
+        // Later steps may depend on what this one did: they are checked again before they are decided.
+        if (!run.check) {
+          for (let j = i + 1; j < steps.length; j++) if (mayAffect(step, steps[j]!)) stale.add(j);
         }
       }
     }

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Redactor, Secret } from '../../src/core/secret.ts';
 import { command, file } from '../../src/core/steps/index.ts';
 import type { Handler } from '../../src/core/steps/step.ts';
+import { mayAffect } from '../../src/core/apply-role.ts';
 import { runLocal, statuses } from '../support/local-role.ts';
 
 let dir: string;
@@ -116,5 +117,38 @@ describe('file steps on a real shell', () => {
     expect(statuses(outcome)).toEqual(['changed', 'failed', 'changed']);
     expect(outcome.results[1]!.error).toMatch(/exit 3[\s\S]*broken/);
     expect(readFileSync(log, 'utf8')).toBe('reloaded\n');
+  });
+});
+
+describe('what a change makes the engine check again', () => {
+  it('file steps on distinct paths keep their answers; steps below a changed path, and steps without paths, are checked again', () => {
+    const f = (p: string) => file.content({ dest: p, content: '' });
+    expect(mayAffect(f('/etc/a.conf'), f('/etc/b.conf'))).toBe(false);
+    expect(mayAffect(f('/etc/a'), f('/etc/ab'))).toBe(false);
+    expect(mayAffect(file.directory({ path: '/opt/app' }), f('/opt/app/server.js'))).toBe(true);
+    expect(mayAffect(f('/opt/app/server.js'), file.absent({ path: '/opt/app' }))).toBe(true);
+    expect(mayAffect(f('/etc/a.conf'), f('/etc/a.conf'))).toBe(true);
+    expect(mayAffect(f('/etc/a.conf'), command.run({ name: 'x', command: 'true' }))).toBe(true);
+    expect(mayAffect(command.run({ name: 'x', command: 'true' }), f('/etc/a.conf'))).toBe(true);
+  });
+
+  it('a run of file writes needs no check between them, and a later command still sees what they wrote', async () => {
+    const d = path.join(dir, 'app');
+    const steps = [
+      file.directory({ path: d }),
+      ...['a', 'b', 'c'].map((n) => file.content({ dest: path.join(d, n), content: `${n}\n` })),
+      // Guarded by a file written above: it must see that file (checked again after the writes).
+      command.run({ name: 'marker', command: `touch ${path.join(dir, 'ran')}`, creates: path.join(d, 'a') }),
+    ];
+    const first = await runLocal(steps);
+    expect(statuses(first)).toEqual(['changed', 'changed', 'changed', 'changed', 'ok']);
+    expect(existsSync(path.join(dir, 'ran'))).toBe(false);
+    expect(readdirSync(d).sort()).toEqual(['a', 'b', 'c']);
+    // One batch of probes, the directory, one check of the files below it, three writes, one check of
+    // the command: 7 round trips (checking everything after every change took 9).
+    expect(first.roundTrips).toBe(7);
+    const again = await runLocal(steps);
+    expect(statuses(again)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(again.roundTrips).toBe(1);
   });
 });

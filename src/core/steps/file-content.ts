@@ -44,6 +44,7 @@ export function fileContentStep(
     name: `${kind} ${options.dest}`,
     notify: options.notify,
     tags: options.tags,
+    paths: [options.dest],
     probe: (ctx) =>
       `if [ -f ${q} ]; then echo exists=1; stat --printf 'owner=%U\\ngroup=%G\\nmode=%a\\n' ${q}; ` +
       `printf 'sha256=%s\\n' "$(sha256sum < ${q} | cut -d' ' -f1)"; ` +

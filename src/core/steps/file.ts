@@ -50,6 +50,7 @@ export function directory(options: { path: string; owner?: string; group?: strin
   return {
     name: `directory ${options.path}`,
     tags: options.tags,
+    paths: [options.path],
     probe: () => statProbe(q),
     decide: (out) => {
       const f = probeFields(out.stdout);
@@ -95,6 +96,7 @@ export function absent(options: { path: string; notify?: string[]; tags?: string
     name: `absent ${options.path}`,
     notify: options.notify,
     tags: options.tags,
+    paths: [options.path],
     probe: () => `if [ -L ${q} ] || [ -e ${q} ]; then echo exists=1; else echo exists=0; fi`,
     decide: (out) => (probeFields(out.stdout).get('exists') === '1' ? [{ summary: 'remove' }] : []),
     apply: async (remote) => {
@@ -113,6 +115,7 @@ export function lineinfile(options: { path: string; line: string; regexp?: strin
     name: `lineinfile ${options.path}`,
     notify: options.notify,
     tags: options.tags,
+    paths: [options.path],
     probe: () => `if [ -f ${q} ]; then echo exists=1; grep -qxF -- ${quote(options.line)} ${q} && echo present=1; ` +
       (options.regexp ? `grep -cE -- ${quote(options.regexp)} ${q} | sed 's/^/matches=/'; ` : '') +
       `else echo exists=0; fi`,

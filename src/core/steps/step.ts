@@ -57,6 +57,14 @@ export interface Step {
   /** Tags for --tags selection (the role name is always an implicit tag). */
   tags?: string[];
   /**
+   * The paths (with everything below them) that are ALL this step's probe reads and its apply changes:
+   * file steps declare theirs. After such a step changed something, a later step that declares paths
+   * apart from these keeps its probe answer; the others are checked again before they are decided.
+   * Without `paths` a step may read or change anything. Paths are compared as written (not resolved
+   * through symbolic links), so a step that reaches a file through a link must not declare it.
+   */
+  paths?: string[];
+  /**
    * Read-only shell snippet whose output `decide` parses. It runs in a subshell with stdin closed;
    * it must not write anything on the host. May depend on the context (e.g. --diff prints content).
    */
