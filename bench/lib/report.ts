@@ -195,7 +195,7 @@ export function writeReport(r: Results, file: string): void {
         ? `: ${r.first.otherBreakdown.stepsS.toFixed(1)} s in the other steps (files, users, services, SQL…), ` +
           `${r.first.otherBreakdown.handlersS.toFixed(1)} s in handlers (restarts and reloads), ` +
           `${r.first.otherBreakdown.betweenS.toFixed(1)} s between steps: connecting, facts, the first probe batch, and the re-check of ` +
-          `the remaining steps after each of the ${r.first.otherBreakdown.changedSteps} changed steps; ${r.first.otherBreakdown.roundTrips} SSH round trips in all). `
+          `the later steps that each of the ${r.first.otherBreakdown.changedSteps} changed steps may affect; ${r.first.otherBreakdown.roundTrips} SSH round trips in all). `
         : '). ') +
       `On the host that took longest (${r.first.slowestHost.host}): apt ${r.first.slowestHost.aptS.toFixed(1)} s, the rest ${r.first.slowestHost.otherS.toFixed(1)} s. ` +
       'The plays run one after another (db → app → web → lb, the lbs one at a time), so the wall time is roughly the sum of the plays.');

@@ -117,7 +117,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         record({ host, role, step: step.name, status: 'skipped', durationMs: 0, changes: ['interrupted'] });
         continue;
       }
-      const started = performance.now();
+      let started = performance.now();
       emit({ type: 'step-start', host, role, step: redactor.redact(step.name) });
       let changes: Change[];
       try {
@@ -129,6 +129,8 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
             outputs[j] = fresh[k]!;
             stale.delete(j);
           });
+          // The step's own time starts after the re-check (reports count re-checks between steps).
+          started = performance.now();
         }
         changes = await step.decide(outputs[i]!, ctx);
         if (changes.length && !run.check) {
