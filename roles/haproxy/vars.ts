@@ -72,8 +72,15 @@ export function validateHaproxy(inventory: Inventory, hosts: Host[], defaults: H
     if (!/^[A-Za-z0-9._-]+$/.test(String(v.haproxy_stats_user))) {
       problems.push(`${host.name}: haproxy_stats_user '${v.haproxy_stats_user}' must be letters, digits, . _ or -`);
     }
+    for (const key of ['haproxy_frontend_port', 'haproxy_stats_port', 'haproxy_ready_port'] as const) {
+      const port = v[key];
+      if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${host.name}: ${key} ${String(port)} is not a TCP port (1–65535)`);
+    }
     if (v.haproxy_stats_port === v.haproxy_frontend_port) {
       problems.push(`${host.name}: haproxy_stats_port must differ from haproxy_frontend_port`);
+    }
+    if (v.haproxy_ready_port === v.haproxy_frontend_port || v.haproxy_ready_port === v.haproxy_stats_port) {
+      problems.push(`${host.name}: haproxy_ready_port must differ from haproxy_frontend_port and haproxy_stats_port`);
     }
   }
   return [...new Set(problems)];

@@ -114,6 +114,14 @@ describe('other roles check before connecting', () => {
     expect(validateHaproxy(times, lbHosts(times))[0]).toBe("lb-01: haproxy_timeout_client '30 seconds' is not an HAProxy time (e.g. 5s, 500ms)");
   });
 
+  it('haproxy: ports in range, and the readiness port apart from the others', () => {
+    const high = labInventory({ all: { haproxy_ready_port: 70000 } });
+    expect(validateHaproxy(high, lbHosts(high))[0]).toBe('lb-01: haproxy_ready_port 70000 is not a TCP port (1–65535)');
+    const same = labInventory({ all: { haproxy_ready_port: 8404 } });
+    expect(validateHaproxy(same, lbHosts(same))[0]).toBe('lb-01: haproxy_ready_port must differ from haproxy_frontend_port and haproxy_stats_port');
+    expect(validateHaproxy(labInventory(), lbHosts(labInventory()))).toEqual([]);
+  });
+
   it('nginx: the upstream needs an app host', () => {
     const inv = labInventory();
     inv.groups.set('app', []);
