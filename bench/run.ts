@@ -16,7 +16,7 @@
 //   restore  the five-host lab up and the stack converged again, as the lab is normally left
 // Needs root (the lab). Installs `time` and `ansible-core` with apt when missing.
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
@@ -71,22 +71,8 @@ function aptInstall(pkg: string): void {
     `{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${pkg} >/dev/null; }`, { stdio: 'inherit' });
 }
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** bin/provision.js runs the bundle only when it is newer than every source: make sure it does. */
-function ensureBundle(): void {
-  const fresh = existsSync(BUNDLE) &&
-    ['src', 'roles'].every((d) => newestSource(path.join(ROOT, d)) <= statSync(BUNDLE).mtimeMs) &&
-    statSync(path.join(ROOT, 'package-lock.json')).mtimeMs <= statSync(BUNDLE).mtimeMs;
-  if (fresh) return;
+/** Builds the bundle once, up front: every run then measures the CLI as bin/provision.js runs it. */
+function buildBundle(): void {
   say('building dist/provision.mjs (npm run build)');
   execSync('npm run --silent build', { cwd: ROOT, stdio: 'inherit' });
 }
@@ -100,7 +86,7 @@ function preflight(): void {
     throw new Error('bench/ansible/vars.yml differs from roles/baseline/vars.ts defaults: the two workloads would not be the same');
   }
   mkdirSync(LOGS, { recursive: true });
-  ensureBundle();
+  buildBundle();
 }
 
 function machine(labFlavor: string): Results['machine'] {
@@ -138,7 +124,6 @@ interface ScaleupRun {
 }
 
 async function scaleup(name: string, args: string[]): Promise<ScaleupRun> {
-  ensureBundle();
   const json = path.join(WORK, 'json', `${name}-${++runCounter}.json`);
   mkdirSync(path.dirname(json), { recursive: true });
   rmSync(json, { force: true });
@@ -252,7 +237,6 @@ async function phaseRole(): Promise<ScaleupNoop> {
 
 /** The floor under every run: starting Node, and starting the CLI (bundle loaded, nothing done). */
 async function phaseStartup(): Promise<NonNullable<Results['startup']>> {
-  ensureBundle();
   const series = async (name: string, args: string[]) => {
     const samples: Sample[] = [];
     for (let i = 0; i < RUNS + 1; i++) samples.push(await measure(NODE, args, { cwd: ROOT, log: log(name) }));
@@ -266,7 +250,6 @@ async function phaseStartup(): Promise<NonNullable<Results['startup']>> {
 
 async function phaseProfile(): Promise<Results['profile']> {
   await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
-  ensureBundle();
   const dir = path.join(WORK, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -5,21 +5,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_HOSTS, isLabNetns, parseHostList } from '../../src/lab/addresses.ts';
 import { cgroupRoots, LAB_CGROUP } from '../../src/lab/cgroups.ts';
+import type { LabStatus } from '../../src/lab/status.ts';
 import { mustRun } from './measure.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'provision.js');
 
-export interface LabStatusJson {
-  hosts: { name: string; address: string; init: string; up: boolean }[];
-  vip: string;
-  vipHolder: string | null;
-  sshKey: string;
-  knownHosts: string;
-  inventory: string;
-}
-
-export function labStatus(): LabStatusJson {
+export function labStatus(): LabStatus {
   let out: string;
   try {
     out = execFileSync(process.execPath, [CLI, 'lab', 'status', '--json'], { cwd: ROOT, encoding: 'utf8' });
@@ -27,7 +19,7 @@ export function labStatus(): LabStatusJson {
     // Exit 1 = not every host is up; the JSON is still on stdout.
     out = (err as { stdout?: string }).stdout ?? '';
   }
-  return JSON.parse(out) as LabStatusJson;
+  return JSON.parse(out) as LabStatus;
 }
 
 export const DEFAULT_SPEC = DEFAULT_HOSTS.join(',');
@@ -42,7 +34,7 @@ export function hostNames(spec: string): string[] {
  * that, else a new one (`lab up` tears down whatever runs first). Returns its status and how long
  * `lab up` took (0 when the running lab was reused).
  */
-export async function ensureLab(spec: string, init: string, log: string): Promise<{ status: LabStatusJson; upSeconds: number }> {
+export async function ensureLab(spec: string, init: string, log: string): Promise<{ status: LabStatus; upSeconds: number }> {
   const wanted = hostNames(spec);
   const current = labStatus();
   const same = current.hosts.length === wanted.length &&

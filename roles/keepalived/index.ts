@@ -4,7 +4,7 @@ import { defineRole } from '../../src/core/role.ts';
 import { file, pkg, service } from '../../src/core/steps/index.ts';
 import type { Step } from '../../src/core/steps/step.ts';
 import {
-  CHECK_SCRIPT, READY_SCRIPT, HANDOVER_FILE, HANDOVER_SCRIPT, HAPROXY_DROPIN_DIR, KEEPALIVED_DROPIN_DIR,
+  CHECK_SCRIPT, READY_SCRIPT, HANDOVER_SCRIPT, HAPROXY_DROPIN_DIR, KEEPALIVED_DROPIN_DIR,
   keepalivedDefaults, keepalivedTemplateVars, validateKeepalived, type KeepalivedVars,
 } from './vars.ts';
 
@@ -25,7 +25,7 @@ export default defineRole<KeepalivedVars>({
               src: 'keepalived/haproxy-handover.conf.ejs',
               dest: `${HAPROXY_DROPIN_DIR}/scaleup-vip-handover.conf`,
               mode: '0644',
-              vars: { handover_file: HANDOVER_FILE, handover_script: HANDOVER_SCRIPT },
+              vars,
               notify: ['reload systemd'],
             }),
             file.directory({ path: KEEPALIVED_DROPIN_DIR, mode: '0755' }),

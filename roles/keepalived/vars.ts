@@ -93,6 +93,7 @@ export function keepalivedTemplateVars(vars: KeepalivedVars, host: Host, facts: 
     // While HAProxy sees no web host UP, this host drops below every peer (which keep their order).
     ready_weight: -(highest - Math.min(...peers.map((p) => p.priority)) + 1),
     handover_file: HANDOVER_FILE,
+    handover_script: HANDOVER_SCRIPT,
     // A Secret: revealed only where the template renders it.
     auth_pass: vars.keepalived_vrrp_version === 2 ? secretVar(vars.keepalived_auth_pass, 'keepalived_auth_pass') : undefined,
   };

@@ -55,7 +55,7 @@ export async function measureFailover(view: StackView, options: { limitSeconds?:
     await conn.exec(serviceCommand(facts, 'haproxy', 'start'));
     let restoredSeconds: number | undefined;
     while (performance.now() - started < limitMs) {
-      if ((await vipHolder(view, conns)) === from && (await httpGet(`http://${vip}:${port}/`, { timeoutMs: 1000 })).status === 200) {
+      if ((await httpGet(`http://${vip}:${port}/`, { timeoutMs: 1000 })).status === 200 && (await vipHolder(view, conns)) === from) {
         restoredSeconds = (performance.now() - started) / 1000;
         break;
       }

@@ -104,6 +104,27 @@ function returnFigures(timeline: Timeline, restoreAt: number, movedBackAt: numbe
   return figures(timeline, { faultAt: restoreAt, from: restoreAt, settleMs: movedBackAt - restoreAt + SWITCH_LIMIT_S * 1000 });
 }
 
+/** When a fault moved the VIP to lb-02 and its repair brought it back to lb-01 (ms on the load's clock). */
+interface AwayAndBack {
+  faultAt: number;
+  takeoverAt: number;
+  restoreAt: number;
+  movedBackAt: number;
+}
+
+/** Records both halves of such a fault and asserts the targets on each, and on the whole run. */
+function judgeAwayAndBack(timeline: Timeline, t: AwayAndBack, names: { away: string; back: string }): void {
+  const away = figures(timeline, { faultAt: t.faultAt, until: t.restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
+  const back = returnFigures(timeline, t.restoreAt, t.movedBackAt);
+  record(names.away, away, `; lb-02 held the VIP after ${((t.takeoverAt - t.faultAt) / 1000).toFixed(2)} s`);
+  record(names.back, back, `; lb-01 held it again after ${((t.movedBackAt - t.restoreAt) / 1000).toFixed(2)} s` + overall(timeline));
+  expectLossUnderTarget(timeline);
+  expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
+  expect(away.failedAfterSwitch).toBe(0);
+  expect(back.outageSeconds).toBeLessThan(SWITCH_LIMIT_S);
+  expect(back.failedAfterSwitch).toBe(0);
+}
+
 function expectLossUnderTarget(timeline: Timeline): void {
   const f = figures(timeline, { faultAt: 0 });
   expect(f.lostPercent, `lost over the whole run: ${f.failed}/${f.total}`).toBeLessThan(LOSS_LIMIT_PERCENT);
@@ -147,33 +168,22 @@ describe('the stack under faults, under load (web-02 and app-02 in rotation)', (
     const holder = vipHolders()[0]!;
     expect(holder).toBe('lb-01');
     const conn = await rootShell(holder);
-    let faultAt = 0;
-    let restoreAt = 0;
-    let movedBackAt = 0;
-    let takeover = 0;
+    const t: AwayAndBack = { faultAt: 0, takeoverAt: 0, restoreAt: 0, movedBackAt: 0 };
     const { timeline } = await underLoad({ ...LOAD, durationMs: 50_000 }, async (load) => {
       await sleep(3000);
-      faultAt = load.now();
+      t.faultAt = load.now();
       await conn.exec('systemctl stop haproxy');
       await waitFor('lb-02 holding the VIP', async () => vipHolders().join() === 'lb-02', 15_000, 50);
-      takeover = (load.now() - faultAt) / 1000;
+      t.takeoverAt = load.now();
       await sleep(6000);
-      restoreAt = load.now();
+      t.restoreAt = load.now();
       await conn.exec('systemctl start haproxy');
       await waitFor('lb-01 holding the VIP again', async () => vipHolders().join() === 'lb-01', 15_000, 50);
-      movedBackAt = load.now();
+      t.movedBackAt = load.now();
       await sleep(6000);
     });
     await conn.close();
-    const away = figures(timeline, { faultAt, until: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
-    const back = returnFigures(timeline, restoreAt, movedBackAt);
-    record('haproxy stopped on the VIP holder', away, `; lb-02 held the VIP after ${takeover.toFixed(2)} s`);
-    record('haproxy started again (VIP moves back)', back, `; lb-01 held it again after ${((movedBackAt - restoreAt) / 1000).toFixed(2)} s` + overall(timeline));
-    expectLossUnderTarget(timeline);
-    expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
-    expect(away.failedAfterSwitch).toBe(0);
-    expect(back.outageSeconds).toBeLessThan(SWITCH_LIMIT_S);
-    expect(back.failedAfterSwitch).toBe(0);
+    judgeAwayAndBack(timeline, t, { away: 'haproxy stopped on the VIP holder', back: 'haproxy started again (VIP moves back)' });
     await settled();
   });
 
@@ -219,37 +229,26 @@ describe('the stack under faults, under load (web-02 and app-02 in rotation)', (
 
   it("the VIP holder's link goes down: the other lb takes the VIP; link up, it takes it back", async () => {
     expect(vipHolders()).toEqual(['lb-01']);
-    let faultAt = 0;
-    let restoreAt = 0;
-    let movedBackAt = 0;
-    let takeover = 0;
+    const t: AwayAndBack = { faultAt: 0, takeoverAt: 0, restoreAt: 0, movedBackAt: 0 };
     const link = (state: 'up' | 'down') => execFileSync('ip', ['-n', 'lab-lb-01', 'link', 'set', 'eth0', state]);
     const { timeline } = await underLoad({ ...LOAD, durationMs: 50_000 }, async (load) => {
       await sleep(3000);
-      faultAt = load.now();
+      t.faultAt = load.now();
       link('down');
       try {
         await waitFor('lb-02 holding the VIP', async () => vipHolders().includes('lb-02'), 15_000, 50);
-        takeover = (load.now() - faultAt) / 1000;
+        t.takeoverAt = load.now();
         await waitFor('the VIP answering', async () => (await vipStatus()) === 200, 15_000, 50);
         await sleep(6000);
       } finally {
-        restoreAt = load.now();
+        t.restoreAt = load.now();
         link('up');
       }
       await waitFor('lb-01 alone holding the VIP again', async () => vipHolders().join() === 'lb-01', 20_000, 50);
-      movedBackAt = load.now();
+      t.movedBackAt = load.now();
       await sleep(6000);
     });
-    const away = figures(timeline, { faultAt, until: restoreAt, settleMs: SWITCH_LIMIT_S * 1000 });
-    const back = returnFigures(timeline, restoreAt, movedBackAt);
-    record("VIP holder's link down", away, `; lb-02 held the VIP after ${takeover.toFixed(2)} s`);
-    record("VIP holder's link up again (VIP moves back)", back, `; lb-01 held it again after ${((movedBackAt - restoreAt) / 1000).toFixed(2)} s` + overall(timeline));
-    expectLossUnderTarget(timeline);
-    expect(away.recoverySeconds).toBeLessThan(SWITCH_LIMIT_S);
-    expect(away.failedAfterSwitch).toBe(0);
-    expect(back.outageSeconds).toBeLessThan(SWITCH_LIMIT_S);
-    expect(back.failedAfterSwitch).toBe(0);
+    judgeAwayAndBack(timeline, t, { away: "VIP holder's link down", back: "VIP holder's link up again (VIP moves back)" });
     await settled();
   });
 

@@ -5,23 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import type { LabStatus } from '../../src/lab/status.ts';
 import { LAB_SUITE_HOSTS, PROJECT_ROOT, labLeftovers, provision } from './global-setup.ts';
-
-interface StatusJson {
-  hosts: { name: string; address: string; init: string; up: boolean }[];
-  vip: string;
-  vipHolder: string | null;
-  sshKey: string;
-  knownHosts: string;
-  inventory: string;
-}
 
 const KEY = join(PROJECT_ROOT, '.lab/id_ed25519');
 const KNOWN_HOSTS = join(PROJECT_ROOT, '.lab/known_hosts');
 
-function status(): { code: number | null; json: StatusJson } {
+function status(): { code: number | null; json: LabStatus } {
   const res = provision(['lab', 'status', '--json']);
-  return { code: res.status, json: JSON.parse(res.stdout) as StatusJson };
+  return { code: res.status, json: JSON.parse(res.stdout) as LabStatus };
 }
 
 const addresses = new Map(status().json.hosts.map((h) => [h.name, h.address]));
