@@ -7,6 +7,7 @@ import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
+import { registerConnectionsCommand } from './commands/connections.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
@@ -29,6 +30,7 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerLabCommands(program);
   registerGraphCommand(program);
   registerCompletionCommand(program);
+  registerConnectionsCommand(program);
   return program;
 }
 
@@ -62,6 +64,12 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
       throw err;
     });
+  }
+  if (argv[2] === '__keeper' && argv[3]) {
+    // The connection keeper's own process, started by a run (src/cli/connection-keeper.ts).
+    const { runKeeper } = await import('../core/connection/kept/keeper.ts');
+    await runKeeper(argv[3]);
+    process.exit(0);
   }
   const program = buildProgram();
   if (argv.length <= 2) {

@@ -1,7 +1,8 @@
 // Everything a command needs before it touches a host: the inventory (with decrypted secrets),
 // the playbook narrowed by --role/--limit, the pre-flight checks, and how to connect.
 import path from 'node:path';
-import { SshConnection } from '../core/connection/ssh.ts';
+import { openSsh } from '../core/connection/open.ts';
+import { keeperAccess, sshPersistSeconds } from './connection-keeper.ts';
 import { InventoryError, InventoryErrors } from '../core/errors.ts';
 import { selectHosts } from '../core/host-pattern.ts';
 import { loadInventory } from '../core/inventory.ts';
@@ -20,6 +21,8 @@ export interface ProjectOptions {
   limit?: string[];
   acceptNewHostKeys: boolean;
   ageKeyFile?: string;
+  /** Seconds SSH connections are kept for the next run (0: none); default as sshPersistSeconds(). */
+  sshPersistSeconds?: number;
 }
 
 export interface Project {
@@ -90,10 +93,11 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     throw err;
   }
 
+  const keeper = keeperAccess(options.sshPersistSeconds ?? sshPersistSeconds());
   return {
     inventory,
     plays,
     redactor,
-    connect: (host) => SshConnection.open(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: options.acceptNewHostKeys }),
+    connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: options.acceptNewHostKeys }, keeper),
   };
 }

@@ -43,9 +43,9 @@ export class InventoryErrors extends ScaleupError {
 export class ConnectError extends ScaleupError {
   constructor(
     readonly host: string,
-    message: string,
+    readonly reason: string,
   ) {
-    super(`${host}: ${message}`);
+    super(`${host}: ${reason}`);
   }
 }
 

@@ -26,6 +26,8 @@ export interface HostTotals {
   unreachable: boolean;
   /** SSH exec round trips made to the host (facts, probes, applies, handlers). */
   roundTrips: number;
+  /** Whether the run found an SSH connection kept from an earlier run ('reused') or opened one. */
+  connection?: 'new' | 'reused';
   durationMs: number;
   /** Why the host was unreachable or stopped, if it was. */
   error?: string;

@@ -230,7 +230,10 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     await Promise.all([...connections.values()].map((c) => c.close().catch(() => {})));
   }
 
-  for (const [name, conn] of connections) totalsOf(name).roundTrips = conn.roundTrips;
+  for (const [name, conn] of connections) {
+    totalsOf(name).roundTrips = conn.roundTrips;
+    if (conn.reused !== undefined) totalsOf(name).connection = conn.reused ? 'reused' : 'new';
+  }
   const hosts = Object.fromEntries(totals);
   const sum = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
   for (const t of totals.values()) {

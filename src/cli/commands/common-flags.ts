@@ -1,5 +1,6 @@
 // Flags shared by every command that talks to hosts.
 import type { Command } from 'commander';
+import { sshPersistSeconds } from '../connection-keeper.ts';
 import type { ProjectOptions } from '../project.ts';
 
 export interface CommonFlags {
@@ -10,6 +11,7 @@ export interface CommonFlags {
   tags?: string[];
   acceptNewHostKeys?: boolean;
   ageKeyFile?: string;
+  sshPersist?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
@@ -22,7 +24,8 @@ export function connectOptions(cmd: Command): Command {
     .option('-l, --limit <pattern>', 'only these hosts: host, group, comma list, !exclude (repeatable)', collect)
     .option('-t, --tags <tag>', 'only steps with these tags (a role name selects its steps)', collect)
     .option('--accept-new-host-keys', 'pin host keys never seen before (a changed key is always refused)')
-    .option('--age-key-file <file>', 'age identity that decrypts the secrets file (default: $SCALEUP_AGE_KEY_FILE)');
+    .option('--age-key-file <file>', 'age identity that decrypts the secrets file (default: $SCALEUP_AGE_KEY_FILE)')
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long after the run for the next one; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)');
 }
 
 export function projectOptions(flags: CommonFlags): ProjectOptions {
@@ -33,5 +36,6 @@ export function projectOptions(flags: CommonFlags): ProjectOptions {
     limit: flags.limit,
     acceptNewHostKeys: Boolean(flags.acceptNewHostKeys),
     ageKeyFile: flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE,
+    sshPersistSeconds: sshPersistSeconds(flags.sshPersist),
   };
 }

@@ -1,6 +1,7 @@
 // `provision facts`: the facts gathered from each host, as JSON.
 import type { Command } from 'commander';
-import { SshConnection } from '../../core/connection/ssh.ts';
+import { openSsh } from '../../core/connection/open.ts';
+import { keeperAccess, sshPersistSeconds } from '../connection-keeper.ts';
 import { ScaleupError } from '../../core/errors.ts';
 import { gatherFacts } from '../../core/facts/gather.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
@@ -14,15 +15,17 @@ export function registerFactsCommand(program: Command): void {
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
     .option('-l, --limit <pattern>', 'only these hosts', 'all')
     .option('--accept-new-host-keys', 'pin host keys never seen before')
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)')
     .addHelpText('after', '\nExamples:\n  provision facts -i inventory/lab.yml\n  provision facts -i inventory/lab.yml --limit lb\n')
-    .action(async (flags: { inventory?: string; limit: string; acceptNewHostKeys?: boolean }) => {
+    .action(async (flags: { inventory?: string; limit: string; acceptNewHostKeys?: boolean; sshPersist?: string }) => {
       const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY);
       const hosts = selectHosts(inventory, flags.limit);
+      const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
       const out: Record<string, unknown> = {};
       let code: number = EXIT.ok;
       await Promise.all(hosts.map(async (host) => {
         try {
-          const conn = await SshConnection.open(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: Boolean(flags.acceptNewHostKeys) });
+          const conn = await openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: Boolean(flags.acceptNewHostKeys) }, keeper);
           try {
             out[host.name] = await gatherFacts(conn);
           } finally {

@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import type { ListrTask } from 'listr2';
+import { askKeeper } from '../connection-keeper.ts';
 import { ScaleupError } from '../../core/errors.ts';
 import { DEFAULT_HOSTS, parseHostList } from '../../lab/addresses.ts';
 import { LabError } from '../../lab/errors.ts';
@@ -42,6 +43,8 @@ export function registerLabCommands(program: Command): void {
       guarded(async () => {
         assertLinuxRoot();
         const paths = labPaths();
+        // Connections kept to the lab hosts would outlive them; the keeper is this installation's.
+        await askKeeper('stop');
         await withLabLock(paths, () => runSteps(downSteps(paths)));
       }),
     );

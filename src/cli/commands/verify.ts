@@ -1,6 +1,7 @@
 // `provision verify`: the running stack, end to end, as a table; exit 0 only if every check passes.
 import type { Command } from 'commander';
-import { SshConnection } from '../../core/connection/ssh.ts';
+import { openSsh } from '../../core/connection/open.ts';
+import { keeperAccess, sshPersistSeconds } from '../connection-keeper.ts';
 import { measureFailover } from '../../stack/failover.ts';
 import { verifyStack, type StackView } from '../../stack/verify.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -15,12 +16,14 @@ export function registerVerifyCommand(program: Command): void {
     .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
     .option('--json', 'print the checks as JSON')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)')
     .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n')
-    .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string }) => {
+    .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: string }) => {
       const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
+      const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
       const view: StackView = {
         inventory,
-        connect: (host) => SshConnection.open(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false }),
+        connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false }, keeper),
       };
       const checks = await verifyStack(view);
       if (flags.failover) {

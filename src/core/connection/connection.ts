@@ -10,6 +10,8 @@ export interface Connection {
   exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean }): Promise<ExecResult>;
   /** How many exec round trips this connection has made (reported in --json, for the benchmark). */
   readonly roundTrips: number;
+  /** True when the SSH connection was kept from an earlier run (see kept/keeper.ts). */
+  readonly reused?: boolean;
   /**
    * Holds the host's run lock until close(); rejects with LockedError when another run holds it.
    * With `thenRun`, runs that unprivileged script once the lock is held, on the same channel (no

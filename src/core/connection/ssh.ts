@@ -1,15 +1,15 @@
 // One SSH connection per host (node-ssh over ssh2), host key verified against known_hosts before
 // authentication, commands through a non-login `sh -c`, become via `sudo -n`.
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
+import type { ClientChannel } from 'ssh2';
 import { ConnectError, LockedError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
-import { quote } from '../quote.ts';
-import { Secret } from '../secret.ts';
 import type { ExecResult } from '../steps/step.ts';
+import { runOnChannel, type ChannelResult } from './channel-io.ts';
+import { commandLine, commandStdin } from './command-line.ts';
 import type { Connection } from './connection.ts';
+import { runLockScript } from './run-lock.ts';
 import { parseJump, sshConfigFor } from './ssh-config.ts';
 import { hostLookupName, KnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 
@@ -21,6 +21,10 @@ export interface SshOptions {
   connectAttempts?: number;
   /** Default per-command timeout. */
   commandTimeoutMs?: number;
+  /** OpenSSH client config to honour (default: $SCALEUP_SSH_CONFIG, else ~/.ssh/config). */
+  sshConfigFile?: string;
+  /** ssh-agent socket, used when the host has no private key (default: $SSH_AUTH_SOCK). */
+  agentSocket?: string;
 }
 
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
@@ -55,6 +59,9 @@ export class SshConnection implements Connection {
   #ssh = new NodeSSH();
   #jump?: SshConnection;
   #roundTrips = 0;
+  #alive = false;
+  /** A direct connection is always opened by its run. */
+  readonly reused = false;
 
   private constructor(
     readonly host: Host,
@@ -69,6 +76,11 @@ export class SshConnection implements Connection {
     return this.#roundTrips;
   }
 
+  /** False once the link has dropped or the connection was closed. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
   static async open(host: Host, options: SshOptions): Promise<SshConnection> {
     const conn = new SshConnection(host, options);
     await conn.#connect();
@@ -77,7 +89,7 @@ export class SshConnection implements Connection {
 
   async #connect(): Promise<void> {
     const { options } = this;
-    const config = sshConfigFor(this.host.address);
+    const config = sshConfigFor(this.host.address, options.sshConfigFile);
     const host: Host = {
       ...this.host,
       address: config.hostName ?? this.host.address,
@@ -104,7 +116,7 @@ export class SshConnection implements Connection {
       if (!existsSync(host.privateKey)) throw new ConnectError(host.name, `private key ${host.privateKey} not found`);
       privateKey = readFileSync(host.privateKey, 'utf8');
     }
-    const agent = process.env.SSH_AUTH_SOCK;
+    const agent = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
     if (!privateKey && !agent) {
       throw new ConnectError(host.name, 'no private key configured and no ssh-agent (SSH_AUTH_SOCK) available');
     }
@@ -135,6 +147,8 @@ export class SshConnection implements Connection {
         // other time (host gone, sshd killed mid-command) would be an unhandled 'error' event that
         // crashes the whole run. The channels close with it, so the host is reported lost instead.
         this.#ssh.connection?.on('error', () => {});
+        this.#alive = true;
+        this.#ssh.connection?.on('close', () => (this.#alive = false));
         return;
       } catch (err) {
         if (refusal) throw new ConnectError(host.name, refusal);
@@ -154,95 +168,87 @@ export class SshConnection implements Connection {
     });
   }
 
-  /** The command line sent over SSH: never a login shell; sudo -n so a missing rule fails fast. */
-  wrap(command: string, become = this.host.become): string {
-    const sh = `sh -c ${quote(command)}`;
-    if (!become || this.host.user === 'root') return `exec ${sh}`;
-    // With a sudo password (variable `become_password`, from the vault) sudo reads it from the first
-    // line of stdin, silently (-p ''); the rest of stdin goes on to the command.
-    return this.#becomePassword() ? `sudo -S -p '' -H -- ${sh}` : `sudo -n -H -- ${sh}`;
+  /**
+   * Opens a channel running `line` as given (already wrapped, see command-line.ts). With
+   * `openTimeoutMs`, a link that does not answer by then counts as lost: it is closed and the promise
+   * rejects, so a caller holding a connection across runs can tell a silently dead one.
+   */
+  openChannel(line: string, openTimeoutMs?: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      const client = this.#ssh.connection;
+      if (!client || !this.#alive) return reject(new ConnectError(this.host.name, 'connection lost'));
+      let settled = false;
+      const timer = openTimeoutMs === undefined ? undefined : setTimeout(() => {
+        settled = true;
+        this.#alive = false;
+        this.#ssh.dispose();
+        reject(new ConnectError(this.host.name, `connection lost: no answer within ${openTimeoutMs} ms`));
+      }, openTimeoutMs);
+      try {
+        client.exec(line, (err, channel) => {
+          if (timer) clearTimeout(timer);
+          if (settled) return void channel?.close();
+          settled = true;
+          if (err) reject(new ConnectError(this.host.name, `connection lost: ${err.message}`));
+          else resolve(channel);
+        });
+      } catch (err) {
+        if (timer) clearTimeout(timer);
+        settled = true;
+        reject(new ConnectError(this.host.name, `connection lost: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    });
   }
 
-  #becomePassword(): string | undefined {
-    const value = this.host.vars.become_password;
-    if (value === undefined || value === null || value === '') return undefined;
-    return value instanceof Secret ? value.reveal() : String(value);
+  /** Runs `line` as given, with `stdin`, under a timeout. */
+  async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number, openTimeoutMs?: number): Promise<ChannelResult> {
+    const channel = await this.openChannel(line, openTimeoutMs);
+    return runOnChannel(channel, stdin, timeoutMs);
   }
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 600_000;
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    let stdin: string | Readable | undefined;
-    const password = (options.become ?? this.host.become) && this.host.user !== 'root' ? this.#becomePassword() : undefined;
-    if (password !== undefined) stdin = Readable.from([Buffer.from(`${password}\n`), Buffer.from(options.stdin ?? '')]);
-    else if (Buffer.isBuffer(options.stdin)) stdin = Readable.from([options.stdin]);
-    else stdin = options.stdin;
-    try {
-      const result = await this.#ssh.execCommand(this.wrap(command, options.become), {
-        stdin,
-        noTrim: true,
-        onChannel: (channel) => {
-          timer = setTimeout(() => {
-            timedOut = true;
-            channel.signal('KILL');
-            channel.close();
-          }, timeoutMs);
-        },
-      });
-      if (timedOut) throw new StepError(`timed out after ${Math.round(timeoutMs / 1000)} s`, { host: this.host.name });
-      // No exit status and no signal: the channel died with the connection (host gone, sshd killed).
-      if (result.code === null && !result.signal) throw new ConnectError(this.host.name, 'connection lost while a command was running');
-      return { stdout: result.stdout, stderr: result.stderr, exitCode: result.code };
-    } catch (err) {
-      if (err instanceof StepError) throw err;
-      throw new ConnectError(this.host.name, `connection lost: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
+    const result = await this.runLine(commandLine(this.host, command, options.become), commandStdin(this.host, options.stdin, options.become), timeoutMs);
+    return execResult(this.host.name, result, timeoutMs);
   }
 
   /**
-   * Takes the host's run lock for as long as this connection lives: a remote `flock` held by a
-   * command that waits on its stdin. When this process exits or the link drops, sshd closes that
-   * stdin and the lock goes with it — no stale lock to clean up after a crash.
-   *
-   * `thenRun` (an unprivileged script, e.g. the facts) runs on the same channel once the lock is
-   * held, and the promise resolves with its stdout: lock and facts cost one round trip, not two.
+   * Takes the host's run lock for as long as this connection lives (see run-lock.ts); with `thenRun`,
+   * resolves with that script's stdout once the lock is held.
    */
-  lock(holder: string, thenRun?: string): Promise<string | undefined> {
-    // flock on a directory opened read-only works for every user (root runs and sudo runs alike);
-    // the holder's description goes in a per-user file beside it, for the "busy" message.
-    const dir = '/run/lock/scaleup';
-    const end = `__scaleup_end_${randomBytes(8).toString('hex')}`;
-    const then = thenRun === undefined ? '' : `( ${thenRun}\n) </dev/null 2>/dev/null; echo; echo ${end}; `;
-    const script = `mkdir -p -m 1777 ${dir} 2>/dev/null; exec 9<${dir} || exit 1; ` +
-      `if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${dir}/holder-$(id -un) 2>/dev/null; echo locked; ${then}exec cat >/dev/null; ` +
-      `else echo "busy $(ls -t ${dir}/holder-* 2>/dev/null | head -1 | xargs cat 2>/dev/null)"; fi`;
+  async lock(holder: string, thenRun?: string): Promise<string | undefined> {
+    const lock = runLockScript(holder, thenRun);
     this.#roundTrips++;
+    let channel: ClientChannel;
+    try {
+      channel = await this.openChannel(commandLine(this.host, lock.script, false));
+    } catch (err) {
+      throw new ConnectError(this.host.name, `cannot take the run lock: ${(err as Error).message}`);
+    }
     return new Promise((resolve, reject) => {
-      // /run/lock is world-writable: no sudo needed (each sudo costs a PAM session on the host).
-      this.#ssh.connection!.exec(this.wrap(script, false), (err, channel) => {
-        if (err) return reject(new ConnectError(this.host.name, `cannot take the run lock: ${err.message}`));
-        let out = '';
-        channel.on('data', (chunk: Buffer) => {
-          out += chunk.toString('utf8');
-          if (out.startsWith('locked\n')) {
-            if (thenRun === undefined) return resolve(undefined);
-            const at = out.indexOf(`\n${end}\n`);
-            if (at >= 0) resolve(out.slice('locked\n'.length, at));
-          } else if (out.includes('\n') && out.startsWith('busy')) {
-            reject(new LockedError(this.host.name, `another run holds the lock ${dir} (${out.slice(5).trim() || 'unknown holder'}); wait for it to finish`));
-          }
-        });
-        channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
+      let out = '';
+      channel.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const reply = lock.read(out);
+        if (reply.state === 'locked') resolve(reply.output);
+        else if (reply.state === 'busy') reject(new LockedError(this.host.name, lock.busyMessage(reply.holder)));
       });
+      channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
     });
   }
 
   async close(): Promise<void> {
+    this.#alive = false;
     this.#ssh.dispose();
     await this.#jump?.close();
   }
+}
+
+/** The engine's view of a finished command: a timeout and a dropped link are errors, any exit code is not. */
+export function execResult(hostName: string, result: ChannelResult, timeoutMs: number): ExecResult {
+  if (result.timedOut) throw new StepError(`timed out after ${Math.round(timeoutMs / 1000)} s`, { host: hostName });
+  // No exit status and no signal: the channel died with the connection (host gone, sshd killed).
+  if (result.code === null && !result.signal) throw new ConnectError(hostName, 'connection lost while a command was running');
+  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.code };
 }

@@ -1,0 +1,175 @@
+// A Connection whose SSH link lives in the connection keeper (keeper.ts) and outlasts the run: the
+// next run on the same host skips the SSH handshake, the authentication and the host's session setup.
+// The command lines and their stdin are built here, as for a direct connection (command-line.ts).
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { ConnectError, LockedError } from '../../errors.ts';
+import type { Host } from '../../model.ts';
+import type { ExecResult } from '../../steps/step.ts';
+import { commandLine, commandStdin } from '../command-line.ts';
+import type { Connection } from '../connection.ts';
+import { hostLookupName, KnownHosts } from '../known-hosts.ts';
+import { runLockScript } from '../run-lock.ts';
+import { sshConfigFor } from '../ssh-config.ts';
+import { execResult, type SshOptions } from '../ssh.ts';
+import { PROTOCOL_VERSION, privateKeyStamp, targetKey, type KeeperReply, type KeeperRequest, type KeptTarget } from './protocol.ts';
+
+export interface KeeperAccess {
+  socketPath: string;
+  /** Starts a keeper process listening on socketPath (detached: it outlives this run). */
+  start(): void;
+  persistSeconds: number;
+}
+
+/** No keeper could be reached or started: the caller connects directly instead. */
+export class KeeperUnavailable extends Error {}
+
+const START_WAIT_MS = 5000;
+
+/** Opens a socket to the keeper, starting one if none listens. */
+async function dial(access: KeeperAccess, mayStart: boolean): Promise<net.Socket> {
+  const attempt = () => new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(access.socketPath);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!mayStart) throw new KeeperUnavailable(String(err));
+  }
+  access.start();
+  const deadline = Date.now() + START_WAIT_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw new KeeperUnavailable(String(err));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Sends one request; yields the keeper's replies until it ends the socket. */
+async function* ask(socket: net.Socket, request: KeeperRequest): AsyncGenerator<KeeperReply> {
+  socket.on('error', () => {});
+  socket.write(JSON.stringify(request) + '\n');
+  for await (const line of createInterface({ input: socket })) {
+    if (line) yield JSON.parse(line) as KeeperReply;
+  }
+}
+
+function keptTarget(host: Host, options: SshOptions, persistSeconds: number): KeptTarget {
+  const sshConfigFile = options.sshConfigFile ?? process.env.SCALEUP_SSH_CONFIG;
+  const agentSocket = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
+  const config = sshConfigFor(host.address, sshConfigFile);
+  const lookup = hostLookupName(config.hostName ?? host.address, host.port);
+  const pinned = new KnownHosts(options.knownHostsFile).lookup(lookup).map((k) => JSON.stringify(k));
+  const privateKey = host.privateKey ?? config.identityFile;
+  const parts = {
+    address: host.address, port: host.port, user: host.user, privateKey: host.privateKey,
+    knownHostsFile: options.knownHostsFile, sshConfigFile, agentSocket,
+  };
+  return {
+    ...parts, name: host.name, acceptNewHostKeys: options.acceptNewHostKeys, persistSeconds,
+    key: targetKey(parts, `${JSON.stringify(config)}|${privateKeyStamp(privateKey)}`, pinned),
+  };
+}
+
+export class KeptConnection implements Connection {
+  #roundTrips = 0;
+  #lockSocket?: net.Socket;
+  /** The keeper's connection this run works on, once its first command ran (see protocol.ts). */
+  #generation?: number;
+
+  private constructor(
+    private readonly host: Host,
+    private readonly target: KeptTarget,
+    private readonly access: KeeperAccess,
+    /** Whether the keeper already held a live connection to the host. */
+    readonly reused: boolean,
+  ) {}
+
+  get hostName(): string {
+    return this.host.name;
+  }
+
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  /** Throws KeeperUnavailable when no keeper can serve (then connect directly), ConnectError as a direct connection would. */
+  static async open(host: Host, options: SshOptions, access: KeeperAccess): Promise<KeptConnection> {
+    const target = keptTarget(host, options, access.persistSeconds);
+    const socket = await dial(access, true);
+    try {
+      for await (const reply of ask(socket, { v: PROTOCOL_VERSION, op: 'connect', target })) {
+        if ('ok' in reply) return new KeptConnection(host, target, access, reply.reused);
+        if ('error' in reply) throw new ConnectError(host.name, reply.message);
+      }
+      throw new KeeperUnavailable('the connection keeper gave no answer');
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  async #dial(): Promise<net.Socket> {
+    try {
+      return await dial(this.access, false);
+    } catch {
+      throw new ConnectError(this.host.name, 'connection lost: the connection keeper is gone');
+    }
+  }
+
+  async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
+    this.#roundTrips++;
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    const stdin = commandStdin(this.host, options.stdin, options.become);
+    const socket = await this.#dial();
+    const request: KeeperRequest = {
+      v: PROTOCOL_VERSION, op: 'exec', target: this.target, timeoutMs,
+      line: commandLine(this.host, command, options.become), stdin: stdin?.toString('base64'), generation: this.#generation,
+    };
+    try {
+      for await (const reply of ask(socket, request)) {
+        if ('result' in reply) {
+          this.#generation ??= reply.generation;
+          return execResult(this.host.name, reply.result, timeoutMs);
+        }
+        if ('error' in reply) throw new ConnectError(this.host.name, reply.message);
+      }
+      throw new ConnectError(this.host.name, 'connection lost: the connection keeper went away');
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  async lock(holder: string, thenRun?: string): Promise<string | undefined> {
+    const lock = runLockScript(holder, thenRun);
+    this.#roundTrips++;
+    const socket = await this.#dial();
+    this.#lockSocket = socket;
+    let out = '';
+    try {
+      const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: commandLine(this.host, lock.script, false), generation: this.#generation };
+      for await (const reply of ask(socket, request)) {
+        if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.message}`);
+        if ('ok' in reply) this.#generation ??= reply.generation;
+        if (!('data' in reply)) continue;
+        out += Buffer.from(reply.data, 'base64').toString('utf8');
+        const state = lock.read(out);
+        if (state.state === 'locked') return state.output;
+        if (state.state === 'busy') throw new LockedError(this.host.name, lock.busyMessage(state.holder));
+      }
+      throw new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+  }
+
+  /** Releases the run lock; the SSH connection stays with the keeper. */
+  async close(): Promise<void> {
+    this.#lockSocket?.destroy();
+  }
+}
