@@ -25,6 +25,7 @@ import { baselineDefaults } from '../roles/baseline/vars.ts';
 import type { RunResult } from '../src/core/results.ts';
 import { ANSIBLE_DIR, ansibleEnv, ansibleVersion, parseRecap, stopControlMasters, VARIANTS, writeAnsibleInventory } from './lib/ansible.ts';
 import { CLI, DEFAULT_SPEC, ensureLab, hostNames, labHostsCpuS, labStatus, machineCpuS, resetHosts, ROOT } from './lib/lab.ts';
+import { closeKeptConnections, keeperPid, processCpuS, processPeakRssMb } from './lib/keeper.ts';
 import { measure, median, mustRun, summarize, TIME, type Sample } from './lib/measure.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { printTable, writeReport } from './lib/report.ts';
@@ -121,23 +122,27 @@ interface ScaleupRun {
   /** CPU seconds the lab hosts and the whole machine used while it ran. */
   hostsCpuS: number;
   machineCpuS: number;
+  /** CPU seconds the connection keeper (given its PID) used during the run. */
+  keeperCpuS: number;
 }
 
-async function scaleup(name: string, args: string[]): Promise<ScaleupRun> {
+async function scaleup(name: string, args: string[], keeper?: number): Promise<ScaleupRun> {
   const json = path.join(WORK, 'json', `${name}-${++runCounter}.json`);
   mkdirSync(path.dirname(json), { recursive: true });
   rmSync(json, { force: true });
   const hosts0 = labHostsCpuS();
   const machine0 = machineCpuS();
+  const keeper0 = processCpuS(keeper);
   const sample = await measure(NODE, [CLI, 'apply', ...args, '--yes', '--json', json], {
     cwd: ROOT, log: log(`${name}-${runCounter}`), env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const hostsCpu = labHostsCpuS() - hosts0;
   const machineCpu = machineCpuS() - machine0;
+  const keeperCpu = processCpuS(keeper) - keeper0;
   if (!existsSync(json)) throw new Error(`provision apply ${args.join(' ')} wrote no --json (exit ${sample.exitCode}); see ${sample.log}`);
   const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   if (!result.ok) throw new Error(`provision apply ${args.join(' ')} failed (exit ${sample.exitCode}); see ${sample.log}`);
-  return { sample, result, hostsCpuS: hostsCpu, machineCpuS: machineCpu };
+  return { sample, result, hostsCpuS: hostsCpu, machineCpuS: machineCpu, keeperCpuS: keeperCpu };
 }
 
 const commandLine = (args: string[]) => `provision apply ${args.map((a) => (a.startsWith('/') ? rel(a) : a)).join(' ')} --yes`;
@@ -149,25 +154,44 @@ function roundTrips(result: RunResult): RoundTrips[] {
   });
 }
 
+/**
+ * A no-op series as a person runs it (connections kept between runs, the default), interleaved run by
+ * run with the same command connecting afresh (`--ssh-persist 0`): both see the same machine load.
+ */
 async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
-  // One unmeasured run first: it converges whatever drifted and warms the page cache.
+  // One unmeasured run first: it converges whatever drifted, warms the page cache, and leaves the
+  // connections kept for the series.
   await scaleup(`${name}-warmup`, args);
+  const keeper = keeperPid();
   // What the idle hosts burn by themselves (journald, keepalived, health checks…), for scale.
   const idle0 = labHostsCpuS();
   await new Promise((r) => setTimeout(r, 3000));
   const hostsIdleCpuPerS = (labHostsCpuS() - idle0) / 3;
   const runs: ScaleupRun[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await scaleup(name, args));
-  const inRun = runs.map((r) => r.result.durationMs).sort((a, b) => a - b);
+  const direct: ScaleupRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await scaleup(name, args, keeper));
+    direct.push(await scaleup(`${name}-direct`, [...args, '--ssh-persist', '0']));
+  }
+  const inRun = (xs: ScaleupRun[]) => median(xs.map((r) => r.result.durationMs));
   return {
     command: commandLine(args),
     summary: summarize(runs.map((r) => r.sample)),
-    inRunMs: inRun[Math.floor(inRun.length / 2)]!,
+    inRunMs: inRun(runs),
     changed: runs.map((r) => r.result.totals.changed),
     roundTrips: roundTrips(runs.at(-1)!.result),
     hostsCpuS: median(runs.map((r) => r.hostsCpuS)),
     machineCpuS: median(runs.map((r) => r.machineCpuS)),
     hostsIdleCpuPerS,
+    keeperCpuS: median(runs.map((r) => r.keeperCpuS)),
+    keeperPeakRssMb: processPeakRssMb(keeper),
+    reused: runs.every((r) => Object.values(r.result.hosts).every((h) => h.connection === 'reused')),
+    direct: {
+      summary: summarize(direct.map((r) => r.sample)),
+      inRunMs: inRun(direct),
+      hostsCpuS: median(direct.map((r) => r.hostsCpuS)),
+      machineCpuS: median(direct.map((r) => r.machineCpuS)),
+    },
   };
 }
 
@@ -183,6 +207,7 @@ async function phaseFirst(): Promise<FirstConverge> {
   for (let i = 0; i < RUNS; i++) {
     say(`first converge of the stack ${i + 1}/${RUNS}: lab reset ${FIVE.join(' ')}`);
     await resetHosts(FIVE, log('lab-reset'));
+    closeKeptConnections();
     runs.push(await scaleup('first-site', args));
     say(`  ${(runs.at(-1)!.sample.wallMs / 1000).toFixed(1)} s`);
   }
@@ -294,6 +319,7 @@ async function phaseAnsible(): Promise<NonNullable<Results['ansible']>> {
     for (let i = 0; i < RUNS; i++) {
       say(`baseline, scaleup, first run ${i + 1}/${RUNS}`);
       await resetHosts(FIVE, log('lab-reset'));
+      closeKeptConnections(); // a first run opens its own SSH connections, as Ansible's does
       first.push(await scaleup('baseline-first-scaleup', scaleupArgs));
     }
     say(`baseline, scaleup, no-op × ${RUNS}`);
@@ -362,7 +388,7 @@ async function phaseScale(): Promise<NonNullable<Results['scale']>> {
       hosts: n, spec, labUpS: upSeconds, forks,
       converge: { wallMs: converge.sample.wallMs, changed: converge.result.totals.changed, ok: converge.result.ok },
       noop,
-      cpuPerHostMs: (noop.summary.cpuS * 1000) / n,
+      cpuPerHostMs: ((noop.summary.cpuS + (noop.keeperCpuS ?? 0)) * 1000) / n,
     });
   }
   return { points };

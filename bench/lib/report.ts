@@ -29,8 +29,8 @@ export function targets(r: Results): Target[] {
   });
   out.push({
     target: '… controller peak RSS < 150 MB',
-    measured: noop ? mb(noop.summary.rssMb) : '–',
-    met: noop ? noop.summary.rssMb < 150 : undefined,
+    measured: noop ? controllerRss(noop).text : '–',
+    met: noop ? controllerRss(noop).totalMb < 150 : undefined,
   });
   const maxPerRole = noop ? Math.max(...noop.roundTrips.map((t) => t.perRole)) : NaN;
   out.push({
@@ -93,13 +93,28 @@ export function printTable(r: Results): void {
   process.stdout.write('\n');
 }
 
+/** Peak RSS of the controller: the CLI's, plus the connection keeper's when connections are kept. */
+export function controllerRss(n: ScaleupNoop): { text: string; totalMb: number } {
+  const keeper = n.keeperPeakRssMb;
+  if (keeper === undefined || !Number.isFinite(keeper)) return { text: mb(n.summary.rssMb), totalMb: n.summary.rssMb };
+  return { text: `${mb(n.summary.rssMb)} + keeper ${mb(keeper)}`, totalMb: n.summary.rssMb + keeper };
+}
+
 function noopTable(n: ScaleupNoop): string[] {
-  return [
-    '| median wall | range | in-run (median) | peak RSS | controller CPU | lab hosts\' CPU | machine CPU | changed per run |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    `| ${s(n.summary.wallMs)} | ${range(n.summary)} | ${s(n.inRunMs)} | ${mb(n.summary.rssMb)} | ${cpu(n.summary.cpuS)} | ` +
+  const rows = [
+    '| SSH connections | median wall | range | in-run (median) | peak RSS | controller CPU | lab hosts\' CPU | machine CPU | changed per run |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${n.direct ? `kept from the previous run (default${n.reused === false ? '; not every run reused them' : ''})` : 'new'} | ` +
+      `${s(n.summary.wallMs)} | ${range(n.summary)} | ${s(n.inRunMs)} | ${controllerRss(n).text} | ` +
+      `${cpu(n.summary.cpuS)}${n.keeperCpuS !== undefined ? ` + keeper ${cpu(n.keeperCpuS)}` : ''} | ` +
       `${cpu(n.hostsCpuS ?? NaN)} | ${cpu(n.machineCpuS ?? NaN)} | ${n.changed.join(', ')} |`,
   ];
+  if (n.direct) {
+    const d = n.direct;
+    rows.push(`| new (\`--ssh-persist 0\`), interleaved | ${s(d.summary.wallMs)} | ${range(d.summary)} | ${s(d.inRunMs)} | ${mb(d.summary.rssMb)} | ` +
+      `${cpu(d.summary.cpuS)} | ${cpu(d.hostsCpuS)} | ${cpu(d.machineCpuS)} | |`);
+  }
+  return rows;
 }
 
 export function writeReport(r: Results, file: string): void {
@@ -240,20 +255,25 @@ export function writeReport(r: Results, file: string): void {
     L.push('Web/app lab hosts (`lab up --hosts …`, the generated `.lab/inventory.yml`), the baseline converged once, then no-op runs ' +
       'with `--forks` ≥ hosts.');
     L.push('');
-    L.push('| hosts | `--hosts` | lab up | first converge | no-op median | range | in-run | peak RSS | controller CPU | per host | lab hosts\' CPU | per host | machine CPU | round trips per host |');
-    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push('Connections kept between runs (the default); the last columns are the same runs connecting afresh (`--ssh-persist 0`), interleaved. ' +
+      'Controller CPU and peak RSS include the connection keeper.');
+    L.push('');
+    L.push('| hosts | `--hosts` | lab up | first converge | no-op median | range | in-run | peak RSS | controller CPU | per host | lab hosts\' CPU | per host | machine CPU | round trips per host | new connections: median | lab hosts\' CPU |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const p of r.scale.points) {
       const rts = [...new Set(p.noop.roundTrips.map((t) => t.roundTrips))].join('/');
       const hostsCpu = p.noop.hostsCpuS ?? NaN;
       L.push(`| ${p.hosts} | \`${p.spec}\` | ${p.labUpS ? `${p.labUpS.toFixed(1)} s` : 'running'} | ${s(p.converge.wallMs)} | ${s(p.noop.summary.wallMs)} | ${range(p.noop.summary)} | ` +
-        `${s(p.noop.inRunMs)} | ${mb(p.noop.summary.rssMb)} | ${cpu(p.noop.summary.cpuS)} | ${p.cpuPerHostMs.toFixed(0)} ms | ` +
-        `${cpu(hostsCpu)} | ${Number.isFinite(hostsCpu) ? `${((hostsCpu * 1000) / p.hosts).toFixed(0)} ms` : '–'} | ${cpu(p.noop.machineCpuS ?? NaN)} | ${rts} |`);
+        `${s(p.noop.inRunMs)} | ${controllerRss(p.noop).text} | ${cpu(p.noop.summary.cpuS + (p.noop.keeperCpuS ?? 0))} | ${p.cpuPerHostMs.toFixed(0)} ms | ` +
+        `${cpu(hostsCpu)} | ${Number.isFinite(hostsCpu) ? `${((hostsCpu * 1000) / p.hosts).toFixed(0)} ms` : '–'} | ${cpu(p.noop.machineCpuS ?? NaN)} | ${rts} | ` +
+        `${p.noop.direct ? s(p.noop.direct.summary.wallMs) : '–'} | ${p.noop.direct ? cpu(p.noop.direct.hostsCpuS) : '–'} |`);
     }
     const pts = r.scale.points;
     if (pts.length >= 2) {
       const a = pts[0]!;
       const b = pts.at(-1)!;
-      const marginal = ((b.noop.summary.cpuS - a.noop.summary.cpuS) * 1000) / (b.hosts - a.hosts);
+      const controllerCpu = (n: ScaleupNoop) => n.summary.cpuS + (n.keeperCpuS ?? 0);
+      const marginal = ((controllerCpu(b.noop) - controllerCpu(a.noop)) * 1000) / (b.hosts - a.hosts);
       const wallPerHost = (b.noop.summary.wallMs - a.noop.summary.wallMs) / (b.hosts - a.hosts);
       L.push('');
       L.push(`Marginal cost of a host (from ${a.hosts} to ${b.hosts}): **${marginal.toFixed(1)} ms of controller CPU** and ${wallPerHost.toFixed(1)} ms of wall time. ` +

@@ -37,6 +37,13 @@ export interface ScaleupNoop {
   machineCpuS?: number;
   /** CPU seconds per second the lab hosts use when nobody runs anything (their own background). */
   hostsIdleCpuPerS?: number;
+  /** The connection keeper's share of the controller: median CPU seconds per run, and its peak RSS. */
+  keeperCpuS?: number;
+  keeperPeakRssMb?: number;
+  /** Every run found its connections kept (hosts.*.connection = 'reused'). */
+  reused?: boolean;
+  /** The same runs connecting afresh (`--ssh-persist 0`), interleaved with them. */
+  direct?: { summary: Summary; inRunMs: number; hostsCpuS: number; machineCpuS: number };
 }
 
 export interface FirstConverge {
