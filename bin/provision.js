@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry shim. Runs the bundled CLI (dist/provision.mjs, `npm run build`) when it is newer than every
 // source file; otherwise loads the TypeScript sources through tsx, so a fresh edit always counts.
+// `provision __keeper SOCKET` is the connection keeper's process (dist/keeper.mjs).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +26,16 @@ function bundleIsFresh() {
     statSync(path.join(root, 'package-lock.json')).mtimeMs <= built;
 }
 
-let main;
-if (bundleIsFresh()) {
-  ({ main } = await import(bundle));
-} else {
+const fresh = bundleIsFresh();
+if (!fresh) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../src/cli/main.ts'));
 }
+if (process.argv[2] === '__keeper') {
+  // The connection keeper (src/cli/connection-keeper.ts starts it): its own small entry, not the CLI.
+  const { runKeeper } = await import(fresh ? path.join(root, 'dist', 'keeper.mjs') : '../src/core/connection/kept/keeper.ts');
+  await runKeeper(process.argv[3]);
+  process.exit(0);
+}
+const { main } = await import(fresh ? bundle : '../src/cli/main.ts');
 process.exitCode = await main(process.argv);

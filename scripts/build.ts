@@ -12,7 +12,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { provision: path.join(root, 'src/cli/main.ts') },
+  // The connection keeper is a process of its own (bin/provision.js __keeper): it loads only what it uses.
+  entryPoints: { provision: path.join(root, 'src/cli/main.ts'), keeper: path.join(root, 'src/core/connection/kept/keeper.ts') },
   outdir,
   outExtension: { '.js': '.mjs' },
   // What a run loads only on demand (the wizard's prompts, the live tree) goes into chunks of its own,

@@ -65,12 +65,6 @@ export async function main(argv: string[]): Promise<number> {
       throw err;
     });
   }
-  if (argv[2] === '__keeper' && argv[3]) {
-    // The connection keeper's own process, started by a run (src/cli/connection-keeper.ts).
-    const { runKeeper } = await import('../core/connection/kept/keeper.ts');
-    await runKeeper(argv[3]);
-    process.exit(0);
-  }
   const program = buildProgram();
   if (argv.length <= 2) {
     // The wizard needs a person at a terminal; otherwise print usage and fail.
