@@ -58,6 +58,21 @@ describe('SSH transport', () => {
     }
   });
 
+  it('gets the output and exit status of every short command, many at once on one connection', async () => {
+    // A command that ends at once can send its output, exit status and close in the same packets as
+    // the channel's confirmation: nothing of it may be lost (240 commands, 4 channels at a time: sshd
+    // allows 10 sessions per connection).
+    const conn = await open(host({ become: false }));
+    try {
+      for (let round = 0; round < 60; round++) {
+        const results = await Promise.all(Array.from({ length: 4 }, (_, i) => conn.exec(`echo ${round}-${i}; exit ${i}`)));
+        expect(results.map((r) => [r.stdout, r.exitCode])).toEqual(Array.from({ length: 4 }, (_, i) => [`${round}-${i}\n`, i]));
+      }
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('passes hostile arguments and binary stdin through unchanged', async () => {
     const conn = await open(host());
     const hostile = `$(touch /tmp/canary) \`touch /tmp/canary\` '"; touch /tmp/canary #\n`;

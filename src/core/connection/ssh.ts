@@ -169,11 +169,13 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * Opens a channel running `line` as given (already wrapped, see command-line.ts). With
-   * `openTimeoutMs`, a link that does not answer by then counts as lost: it is closed and the promise
-   * rejects, so a caller holding a connection across runs can tell a silently dead one.
+   * Opens a channel running `line` as given (already wrapped, see command-line.ts) and hands it to
+   * `use` at once, inside ssh2's callback: a fast command's output and exit status may arrive in the
+   * same packet read as the channel's confirmation, before any later listener could see them.
+   * With `openTimeoutMs`, a link that does not answer by then counts as lost: it is closed and the
+   * promise rejects, so a caller holding a connection across runs can tell a silently dead one.
    */
-  openChannel(line: string, openTimeoutMs?: number): Promise<ClientChannel> {
+  openChannel<T>(line: string, use: (channel: ClientChannel) => T | Promise<T>, openTimeoutMs?: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const client = this.#ssh.connection;
       if (!client || !this.#alive) return reject(new ConnectError(this.host.name, 'connection lost'));
@@ -189,8 +191,12 @@ export class SshConnection implements Connection {
           if (timer) clearTimeout(timer);
           if (settled) return void channel?.close();
           settled = true;
-          if (err) reject(new ConnectError(this.host.name, `connection lost: ${err.message}`));
-          else resolve(channel);
+          if (err) return reject(new ConnectError(this.host.name, `connection lost: ${err.message}`));
+          try {
+            resolve(use(channel));
+          } catch (e) {
+            reject(e);
+          }
         });
       } catch (err) {
         if (timer) clearTimeout(timer);
@@ -201,9 +207,8 @@ export class SshConnection implements Connection {
   }
 
   /** Runs `line` as given, with `stdin`, under a timeout. */
-  async runLine(line: string, stdin: Buffer | undefined, timeoutMs: number, openTimeoutMs?: number): Promise<ChannelResult> {
-    const channel = await this.openChannel(line, openTimeoutMs);
-    return runOnChannel(channel, stdin, timeoutMs);
+  runLine(line: string, stdin: Buffer | undefined, timeoutMs: number, openTimeoutMs?: number): Promise<ChannelResult> {
+    return this.openChannel(line, (channel) => runOnChannel(channel, stdin, timeoutMs), openTimeoutMs);
   }
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
@@ -220,22 +225,25 @@ export class SshConnection implements Connection {
   async lock(holder: string, thenRun?: string): Promise<string | undefined> {
     const lock = runLockScript(holder, thenRun);
     this.#roundTrips++;
-    let channel: ClientChannel;
+    let opened = false;
     try {
-      channel = await this.openChannel(commandLine(this.host, lock.script, false));
-    } catch (err) {
-      throw new ConnectError(this.host.name, `cannot take the run lock: ${(err as Error).message}`);
-    }
-    return new Promise((resolve, reject) => {
-      let out = '';
-      channel.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        const reply = lock.read(out);
-        if (reply.state === 'locked') resolve(reply.output);
-        else if (reply.state === 'busy') reject(new LockedError(this.host.name, lock.busyMessage(reply.holder)));
+      return await this.openChannel(commandLine(this.host, lock.script, false), (channel) => {
+        opened = true;
+        return new Promise<string | undefined>((resolve, reject) => {
+          let out = '';
+          channel.on('data', (chunk: Buffer) => {
+            out += chunk.toString('utf8');
+            const reply = lock.read(out);
+            if (reply.state === 'locked') resolve(reply.output);
+            else if (reply.state === 'busy') reject(new LockedError(this.host.name, lock.busyMessage(reply.holder)));
+          });
+          channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
+        });
       });
-      channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
-    });
+    } catch (err) {
+      if (opened) throw err;
+      throw new ConnectError(this.host.name, `cannot take the run lock: ${(err as ConnectError).reason ?? String(err)}`);
+    }
   }
 
   async close(): Promise<void> {

@@ -93,36 +93,37 @@ export class ConnectionKeeper {
         const stdin = request.stdin === undefined ? undefined : Buffer.from(request.stdin, 'base64');
         let result: Awaited<ReturnType<typeof runOnChannel>> | undefined;
         const { generation } = await this.#use(request.target, async (conn, openTimeoutMs) => {
-          const channel = await conn.openChannel(request.line, openTimeoutMs);
-          // The run went away (interrupted): the command goes with it, as it would with a direct link.
-          const onGone = () => channel.close();
-          socket.once('close', onGone);
-          result = await runOnChannel(channel, stdin, request.timeoutMs);
-          socket.off('close', onGone);
+          result = await conn.openChannel(request.line, (channel) => {
+            // The run went away (interrupted): the command goes with it, as it would with a direct link.
+            const onGone = () => channel.close();
+            socket.once('close', onGone);
+            return runOnChannel(channel, stdin, request.timeoutMs).finally(() => socket.off('close', onGone));
+          }, openTimeoutMs);
         }, request.generation);
         send(socket, { result: result!, generation });
         return void socket.end();
       }
       case 'stream':
         await this.#use(request.target, async (conn, openTimeoutMs, generation) => {
-          const channel = await conn.openChannel(request.line, openTimeoutMs);
-          send(socket, { ok: true, reused: true, generation });
-          await new Promise<void>((resolve) => {
-            let closed = false;
-            channel.on('error', () => {});
-            channel.on('data', (c: Buffer) => send(socket, { data: c.toString('base64') }));
-            channel.stderr.resume();
-            channel.on('close', () => {
-              closed = true;
-              send(socket, { closed: true });
-              socket.end();
-              resolve();
+          await conn.openChannel(request.line, (channel) => {
+            send(socket, { ok: true, reused: true, generation });
+            return new Promise<void>((resolve) => {
+              let closed = false;
+              channel.on('error', () => {});
+              channel.on('data', (c: Buffer) => send(socket, { data: c.toString('base64') }));
+              channel.stderr.resume();
+              channel.on('close', () => {
+                closed = true;
+                send(socket, { closed: true });
+                socket.end();
+                resolve();
+              });
+              // The run closed its end (finished, or died): end the remote command's stdin.
+              socket.once('close', () => {
+                if (!closed) channel.end();
+              });
             });
-            // The run closed its end (finished, or died): end the remote command's stdin.
-            socket.once('close', () => {
-              if (!closed) channel.end();
-            });
-          });
+          }, openTimeoutMs);
         }, request.generation);
     }
   }
