@@ -86,9 +86,18 @@ export class KeptConnection implements Connection {
     private readonly host: Host,
     private readonly target: KeptTarget,
     private readonly access: KeeperAccess,
-    /** Whether the keeper already held a live connection to the host. */
-    readonly reused: boolean,
+    private readonly reusedAtConnect: boolean,
+    private readonly generationAtConnect: number,
   ) {}
+
+  /** Whether the run works on a connection kept from an earlier run (not one the keeper had to replace). */
+  get reused(): boolean {
+    return this.reusedAtConnect && (this.#generation === undefined || this.#generation === this.generationAtConnect);
+  }
+
+  #bind(generation: number): void {
+    this.#generation ??= generation;
+  }
 
   get hostName(): string {
     return this.host.name;
@@ -104,7 +113,7 @@ export class KeptConnection implements Connection {
     const socket = await dial(access, true);
     try {
       for await (const reply of ask(socket, { v: PROTOCOL_VERSION, op: 'connect', target })) {
-        if ('ok' in reply) return new KeptConnection(host, target, access, reply.reused);
+        if ('ok' in reply) return new KeptConnection(host, target, access, reply.reused, reply.generation);
         if ('error' in reply) throw new ConnectError(host.name, reply.message);
       }
       throw new KeeperUnavailable('the connection keeper gave no answer');
@@ -133,7 +142,7 @@ export class KeptConnection implements Connection {
     try {
       for await (const reply of ask(socket, request)) {
         if ('result' in reply) {
-          this.#generation ??= reply.generation;
+          this.#bind(reply.generation);
           return execResult(this.host.name, reply.result, timeoutMs);
         }
         if ('error' in reply) throw new ConnectError(this.host.name, reply.message);
@@ -154,7 +163,7 @@ export class KeptConnection implements Connection {
       const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: commandLine(this.host, lock.script, false), generation: this.#generation };
       for await (const reply of ask(socket, request)) {
         if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.message}`);
-        if ('ok' in reply) this.#generation ??= reply.generation;
+        if ('ok' in reply) this.#bind(reply.generation);
         if (!('data' in reply)) continue;
         out += Buffer.from(reply.data, 'base64').toString('utf8');
         const state = lock.read(out);
