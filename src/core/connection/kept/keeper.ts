@@ -13,6 +13,8 @@ import { PROTOCOL_VERSION, type KeeperReply, type KeeperRequest, type KeptConnec
 
 /** A reused connection must open a channel within this time, else it is taken for dead and replaced. */
 const REUSE_OPEN_TIMEOUT_MS = 3000;
+/** How long a client may take to send its request line. */
+const REQUEST_WAIT_MS = 5000;
 /** A keeper nobody talks to after it started goes away. */
 const UNUSED_EXIT_MS = 15_000;
 
@@ -30,6 +32,7 @@ interface Entry {
 
 export class ConnectionKeeper {
   #entries = new Map<string, Entry>();
+  #clients = new Set<net.Socket>();
   #server = net.createServer((socket) => this.#serve(socket));
   #exitTimer?: NodeJS.Timeout;
   #done!: () => void;
@@ -56,8 +59,13 @@ export class ConnectionKeeper {
 
   #serve(socket: net.Socket): void {
     socket.on('error', () => {});
+    this.#clients.add(socket);
+    socket.once('close', () => this.#clients.delete(socket));
+    // A request is one line, sent at once: a client that says nothing is not waited for.
+    const silent = setTimeout(() => socket.destroy(), REQUEST_WAIT_MS);
     const lines = createInterface({ input: socket });
     lines.once('line', (line) => {
+      clearTimeout(silent);
       lines.close();
       let request: KeeperRequest;
       try {
@@ -81,6 +89,8 @@ export class ConnectionKeeper {
         return void socket.end();
       case 'stop':
         send(socket, { stopping: true });
+        // Its answer is on the way: this socket ends by itself.
+        this.#clients.delete(socket);
         socket.end();
         return this.stop();
       case 'connect': {
@@ -228,6 +238,8 @@ export class ConnectionKeeper {
     }
     this.#entries.clear();
     this.#server.close(() => this.#done());
+    // close() waits for every client socket to end: the runs' sockets end with their channels, any other now.
+    for (const socket of this.#clients) socket.destroy();
     try {
       unlinkSync(this.socketPath);
     } catch {
