@@ -31,17 +31,20 @@ function socketPath(): string | undefined {
 export function keeperAccess(persistSeconds: number): KeeperAccess | undefined {
   const path = persistSeconds > 0 ? socketPath() : undefined;
   if (!path) return undefined;
-  let started = false;
-  return {
-    socketPath: path,
-    persistSeconds,
-    // Every host of a run finds no keeper at once; one process is enough.
-    start: () => {
-      if (started) return;
-      started = true;
-      spawn(process.execPath, [process.argv[1]!, '__keeper', path], { detached: true, stdio: 'ignore' }).unref();
-    },
+  // Every host of a run finds no keeper at once; one process is enough.
+  let exited: (() => boolean) | undefined;
+  const start = () => {
+    if (!exited) {
+      let gone = false;
+      const child = spawn(process.execPath, [process.argv[1]!, '__keeper', path], { detached: true, stdio: 'ignore' });
+      child.once('error', () => (gone = true));
+      child.once('exit', () => (gone = true));
+      child.unref();
+      exited = () => gone;
+    }
+    return exited;
   };
+  return { socketPath: path, persistSeconds, start };
 }
 
 /** Asks this installation's keeper one thing; undefined when no keeper runs. */

@@ -1,10 +1,11 @@
 // The pure parts of keeping SSH connections between runs: where the keeper's socket may live, which
 // connection may serve which host, how long connections are kept, and reading the run lock's answer.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SSH_PERSIST_SECONDS, sshPersistSeconds } from '../../src/cli/connection-keeper.ts';
+import { KeeperUnavailable, KeptConnection } from '../../src/core/connection/kept/kept-connection.ts';
 import { keeperDir, keeperSocketPath, targetKey } from '../../src/core/connection/kept/protocol.ts';
 import { runLockScript } from '../../src/core/connection/run-lock.ts';
 import { InventoryError } from '../../src/core/errors.ts';
@@ -35,10 +36,18 @@ describe('the keeper socket directory', () => {
   });
 
   it('holds one socket per installation, short enough for a Unix socket address', () => {
-    const a = keeperSocketPath('/run/user/1000/scaleup-1000', '/opt/scaleup/bin/provision.js');
-    const b = keeperSocketPath('/run/user/1000/scaleup-1000', '/home/me/scaleup/bin/provision.js');
+    const a = keeperSocketPath('/run/user/1000/scaleup-1000', '/opt/scaleup/bin/provision.js')!;
+    const b = keeperSocketPath('/run/user/1000/scaleup-1000', '/home/me/scaleup/bin/provision.js')!;
     expect(a).not.toBe(b);
     expect(Buffer.byteLength(a)).toBeLessThan(108);
+    // A directory too deep for a socket address: no keeper, runs connect directly.
+    expect(keeperSocketPath(`/${'d'.repeat(90)}/scaleup-1000`, '/opt/scaleup/bin/provision.js')).toBeUndefined();
+  });
+
+  it('is not used where it cannot be created', () => {
+    const file = path.join(base, 'a-file');
+    writeFileSync(file, '');
+    expect(keeperDir(file)).toBeUndefined();
   });
 });
 
@@ -97,5 +106,23 @@ describe('the run lock answer', () => {
     const busy = lock.read('busy ops@laptop pid 42\n');
     expect(busy).toEqual({ state: 'busy', holder: 'ops@laptop pid 42' });
     expect(lock.busyMessage('ops@laptop pid 42')).toMatch(/another run holds the lock .*\(ops@laptop pid 42\)/);
+  });
+});
+
+describe('a keeper that cannot start', () => {
+  it('is given up as soon as its process has exited: the run connects directly instead of waiting', async () => {
+    const host = { name: 'web-01', address: '10.77.0.21', port: 22, user: 'deploy', become: true, groups: [], vars: {} };
+    let started = 0;
+    const access = {
+      socketPath: path.join(base, 'nobody-listens.sock'),
+      persistSeconds: 60,
+      start: () => {
+        started++;
+        return () => true;
+      },
+    };
+    const opening = KeptConnection.open(host, { knownHostsFile: path.join(base, 'known_hosts'), acceptNewHostKeys: false }, access);
+    await expect(opening).rejects.toBeInstanceOf(KeeperUnavailable);
+    expect(started).toBe(1);
   });
 });

@@ -16,8 +16,11 @@ import { PROTOCOL_VERSION, privateKeyStamp, targetKey, type KeeperReply, type Ke
 
 export interface KeeperAccess {
   socketPath: string;
-  /** Starts a keeper process listening on socketPath (detached: it outlives this run). */
-  start(): void;
+  /**
+   * Starts a keeper process listening on socketPath (detached: it outlives this run); the function it
+   * returns tells whether that process has already exited (then waiting for it is pointless).
+   */
+  start(): () => boolean;
   persistSeconds: number;
 }
 
@@ -38,13 +41,14 @@ async function dial(access: KeeperAccess, mayStart: boolean): Promise<net.Socket
   } catch (err) {
     if (!mayStart) throw new KeeperUnavailable(String(err));
   }
-  access.start();
+  const exited = access.start();
   const deadline = Date.now() + START_WAIT_MS;
   for (;;) {
     try {
       return await attempt();
     } catch (err) {
-      if (Date.now() > deadline) throw new KeeperUnavailable(String(err));
+      // A keeper that lost the race to another one exits too, but then the other one answers above.
+      if (exited() || Date.now() > deadline) throw new KeeperUnavailable(String(err));
       await new Promise((r) => setTimeout(r, 20));
     }
   }

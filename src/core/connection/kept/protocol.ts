@@ -75,16 +75,25 @@ export function targetKey(parts: Omit<KeptTarget, 'key' | 'persistSeconds' | 'ac
 export function keeperDir(base = process.env.XDG_RUNTIME_DIR || tmpdir()): string | undefined {
   const uid = process.getuid?.() ?? 0;
   const dir = path.join(base, `scaleup-${uid}`);
-  if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700, recursive: true });
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700, recursive: true });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+  } catch {
+    // Not ours to create (read-only, no permission): no keeper.
+    return undefined;
+  }
   return dir;
 }
 
-/** One keeper per installation of scaleup (its code on disk) and protocol version. */
-export function keeperSocketPath(dir: string, entry: string): string {
+/** The longest Unix socket path Linux takes (sun_path is 108 bytes with its terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** One keeper per installation of scaleup (its code on disk) and protocol version; undefined if the path is too long. */
+export function keeperSocketPath(dir: string, entry: string): string | undefined {
   const id = createHash('sha256').update(`${PROTOCOL_VERSION}\0${path.resolve(entry)}`).digest('hex').slice(0, 16);
-  return path.join(dir, `keeper-${id}.sock`);
+  const socket = path.join(dir, `keeper-${id}.sock`);
+  return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
 }
 
 export function privateKeyStamp(file: string | undefined): string {
