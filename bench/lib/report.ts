@@ -128,7 +128,7 @@ export function writeReport(r: Results, file: string): void {
     'CPU profile are in `bench/.work/`.');
   L.push('');
   L.push('```sh');
-  L.push('npm run bench                                   # everything (about 25 minutes here), then the five-host lab is left converged');
+  L.push('npm run bench                                   # everything (about 15 minutes here), then the five-host lab is left converged');
   L.push('npx tsx bench/run.ts --only noop,role --runs 9  # some phases; the others keep their last numbers');
   L.push('npx tsx bench/run.ts --init sysv                # against the sysv flavor of the lab');
   L.push('```');
