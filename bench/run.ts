@@ -28,7 +28,7 @@ import { CLI, DEFAULT_SPEC, ensureLab, hostNames, labHostsCpuS, labStatus, machi
 import { closeKeptConnections, keeperPid, processCpuS, processPeakRssMb } from './lib/keeper.ts';
 import { measure, median, mustRun, summarize, TIME, type Sample } from './lib/measure.ts';
 import { summarizeProfile } from './lib/profile.ts';
-import { printTable, writeReport } from './lib/report.ts';
+import { controllerCpuS, printTable, writeReport } from './lib/report.ts';
 import type { FirstConverge, Results, RoundTrips, ScalePoint, ScaleupNoop, ToolResult } from './lib/results.ts';
 
 const PHASES = ['first', 'noop', 'role', 'profile', 'ansible', 'scale', 'restore'] as const;
@@ -388,7 +388,7 @@ async function phaseScale(): Promise<NonNullable<Results['scale']>> {
       hosts: n, spec, labUpS: upSeconds, forks,
       converge: { wallMs: converge.sample.wallMs, changed: converge.result.totals.changed, ok: converge.result.ok },
       noop,
-      cpuPerHostMs: ((noop.summary.cpuS + (noop.keeperCpuS ?? 0)) * 1000) / n,
+      cpuPerHostMs: (controllerCpuS(noop) * 1000) / n,
     });
   }
   return { points };

@@ -93,6 +93,9 @@ export function printTable(r: Results): void {
   process.stdout.write('\n');
 }
 
+/** CPU of the controller per run: the CLI's, plus the connection keeper's when connections are kept. */
+export const controllerCpuS = (n: ScaleupNoop): number => n.summary.cpuS + (n.keeperCpuS ?? 0);
+
 /** Peak RSS of the controller: the CLI's, plus the connection keeper's when connections are kept. */
 export function controllerRss(n: ScaleupNoop): { text: string; totalMb: number } {
   const keeper = n.keeperPeakRssMb;
@@ -264,7 +267,7 @@ export function writeReport(r: Results, file: string): void {
       const rts = [...new Set(p.noop.roundTrips.map((t) => t.roundTrips))].join('/');
       const hostsCpu = p.noop.hostsCpuS ?? NaN;
       L.push(`| ${p.hosts} | \`${p.spec}\` | ${p.labUpS ? `${p.labUpS.toFixed(1)} s` : 'running'} | ${s(p.converge.wallMs)} | ${s(p.noop.summary.wallMs)} | ${range(p.noop.summary)} | ` +
-        `${s(p.noop.inRunMs)} | ${controllerRss(p.noop).text} | ${cpu(p.noop.summary.cpuS + (p.noop.keeperCpuS ?? 0))} | ${p.cpuPerHostMs.toFixed(0)} ms | ` +
+        `${s(p.noop.inRunMs)} | ${controllerRss(p.noop).text} | ${cpu(controllerCpuS(p.noop))} | ${p.cpuPerHostMs.toFixed(0)} ms | ` +
         `${cpu(hostsCpu)} | ${Number.isFinite(hostsCpu) ? `${((hostsCpu * 1000) / p.hosts).toFixed(0)} ms` : '–'} | ${cpu(p.noop.machineCpuS ?? NaN)} | ${rts} | ` +
         `${p.noop.direct ? s(p.noop.direct.summary.wallMs) : '–'} | ${p.noop.direct ? cpu(p.noop.direct.hostsCpuS) : '–'} |`);
     }
@@ -272,8 +275,7 @@ export function writeReport(r: Results, file: string): void {
     if (pts.length >= 2) {
       const a = pts[0]!;
       const b = pts.at(-1)!;
-      const controllerCpu = (n: ScaleupNoop) => n.summary.cpuS + (n.keeperCpuS ?? 0);
-      const marginal = ((controllerCpu(b.noop) - controllerCpu(a.noop)) * 1000) / (b.hosts - a.hosts);
+      const marginal = ((controllerCpuS(b.noop) - controllerCpuS(a.noop)) * 1000) / (b.hosts - a.hosts);
       const wallPerHost = (b.noop.summary.wallMs - a.noop.summary.wallMs) / (b.hosts - a.hosts);
       L.push('');
       L.push(`Marginal cost of a host (from ${a.hosts} to ${b.hosts}): **${marginal.toFixed(1)} ms of controller CPU** and ${wallPerHost.toFixed(1)} ms of wall time. ` +

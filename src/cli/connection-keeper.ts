@@ -2,11 +2,9 @@
 // connection: `--ssh-persist SECONDS`, else $SCALEUP_SSH_PERSIST, else 60 (OpenSSH's ControlPersist
 // as Ansible sets it); 0 connects directly and keeps nothing.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { InventoryError } from '../core/errors.ts';
-import type { KeeperAccess } from '../core/connection/kept/kept-connection.ts';
-import { keeperDir, keeperSocketPath, PROTOCOL_VERSION, type KeeperReply, type KeeperRequest } from '../core/connection/kept/protocol.ts';
+import { ask, dial, type KeeperAccess } from '../core/connection/kept/kept-connection.ts';
+import { keeperDir, keeperSocketPath, PROTOCOL_VERSION, type KeeperReply } from '../core/connection/kept/protocol.ts';
 
 export const DEFAULT_SSH_PERSIST_SECONDS = 60;
 
@@ -50,16 +48,10 @@ export function keeperAccess(persistSeconds: number): KeeperAccess | undefined {
 /** Asks this installation's keeper one thing; undefined when no keeper runs. */
 export async function askKeeper(op: 'list' | 'stop'): Promise<KeeperReply | undefined> {
   const path = socketPath();
-  if (!path) return undefined;
-  const socket = await new Promise<net.Socket | undefined>((resolve) => {
-    const s = net.connect(path);
-    s.once('connect', () => resolve(s));
-    s.once('error', () => resolve(undefined));
-  });
+  const socket = path ? await dial(path).catch(() => undefined) : undefined;
   if (!socket) return undefined;
   try {
-    socket.write(JSON.stringify({ v: PROTOCOL_VERSION, op } satisfies KeeperRequest) + '\n');
-    for await (const line of createInterface({ input: socket })) if (line) return JSON.parse(line) as KeeperReply;
+    for await (const reply of ask(socket, { v: PROTOCOL_VERSION, op })) return reply;
     return undefined;
   } finally {
     socket.destroy();

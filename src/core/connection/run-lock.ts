@@ -3,6 +3,7 @@
 // with it — no stale lock to clean up after a crash. An unprivileged script (the facts) may run on the
 // same channel once the lock is held, so lock and facts cost one round trip.
 import { randomBytes } from 'node:crypto';
+import { ConnectError, LockedError } from '../errors.ts';
 import { quote } from '../quote.ts';
 
 const LOCK_DIR = '/run/lock/scaleup';
@@ -40,5 +41,26 @@ export function runLockScript(holder: string, thenRun?: string): RunLockScript {
       return { state: 'pending' };
     },
     busyMessage: (h) => `another run holds the lock ${LOCK_DIR} (${h || 'unknown holder'}); wait for it to finish`,
+  };
+}
+
+/**
+ * Follows the lock channel's output as it arrives, whatever carries it: `feed` returns the outcome once
+ * the lock is held (with the facts output, if any) and throws LockedError when another run holds it;
+ * `failure` is the error for a channel that closed before either.
+ */
+export function lockReader(lock: RunLockScript, hostName: string): {
+  feed(chunk: string): { output?: string } | undefined;
+  failure(): ConnectError;
+} {
+  let out = '';
+  return {
+    feed(chunk) {
+      out += chunk;
+      const reply = lock.read(out);
+      if (reply.state === 'busy') throw new LockedError(hostName, lock.busyMessage(reply.holder));
+      return reply.state === 'locked' ? { output: reply.output } : undefined;
+    },
+    failure: () => new ConnectError(hostName, `cannot take the run lock: ${out.trim() || 'no answer'}`),
   };
 }

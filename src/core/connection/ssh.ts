@@ -3,13 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
-import { ConnectError, LockedError, StepError } from '../errors.ts';
+import { ConnectError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
 import type { ExecResult } from '../steps/step.ts';
 import { runOnChannel, type ChannelResult } from './channel-io.ts';
 import { commandLine, commandStdin } from './command-line.ts';
 import type { Connection } from './connection.ts';
-import { runLockScript } from './run-lock.ts';
+import { lockReader, runLockScript } from './run-lock.ts';
 import { parseJump, sshConfigFor } from './ssh-config.ts';
 import { hostLookupName, KnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 
@@ -26,6 +26,9 @@ export interface SshOptions {
   /** ssh-agent socket, used when the host has no private key (default: $SSH_AUTH_SOCK). */
   agentSocket?: string;
 }
+
+/** Per-command timeout when neither the step nor the connection sets one. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 600_000;
 
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
   'ssh-ed25519': ['ssh-ed25519'],
@@ -213,7 +216,7 @@ export class SshConnection implements Connection {
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
-    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? 600_000;
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const result = await this.runLine(commandLine(this.host, command, options.become), commandStdin(this.host, options.stdin, options.become), timeoutMs);
     return execResult(this.host.name, result, timeoutMs);
   }
@@ -229,15 +232,17 @@ export class SshConnection implements Connection {
     try {
       return await this.openChannel(commandLine(this.host, lock.script, false), (channel) => {
         opened = true;
+        const reader = lockReader(lock, this.host.name);
         return new Promise<string | undefined>((resolve, reject) => {
-          let out = '';
           channel.on('data', (chunk: Buffer) => {
-            out += chunk.toString('utf8');
-            const reply = lock.read(out);
-            if (reply.state === 'locked') resolve(reply.output);
-            else if (reply.state === 'busy') reject(new LockedError(this.host.name, lock.busyMessage(reply.holder)));
+            try {
+              const held = reader.feed(chunk.toString('utf8'));
+              if (held) resolve(held.output);
+            } catch (err) {
+              reject(err);
+            }
           });
-          channel.on('close', () => reject(new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`)));
+          channel.on('close', () => reject(reader.failure()));
         });
       });
     } catch (err) {

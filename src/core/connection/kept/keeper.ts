@@ -75,8 +75,7 @@ export class ConnectionKeeper {
       }
       if (request.v !== PROTOCOL_VERSION) return void socket.destroy();
       this.#handle(request, socket).catch((err: unknown) => {
-        const lost = err instanceof ConnectError && /connection lost/.test(err.message);
-        send(socket, { error: lost ? 'lost' : 'connect', message: err instanceof ConnectError ? err.reason : String(err) });
+        send(socket, { error: err instanceof ConnectError ? err.reason : String(err) });
         socket.end();
       });
     });
@@ -116,7 +115,7 @@ export class ConnectionKeeper {
       case 'stream':
         await this.#use(request.target, async (conn, openTimeoutMs, generation) => {
           await conn.openChannel(request.line, (channel) => {
-            send(socket, { ok: true, reused: true, generation });
+            send(socket, { opened: true, generation });
             return new Promise<void>((resolve) => {
               let closed = false;
               channel.on('error', () => {});

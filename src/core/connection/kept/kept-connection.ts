@@ -3,15 +3,15 @@
 // The command lines and their stdin are built here, as for a direct connection (command-line.ts).
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import { ConnectError, LockedError } from '../../errors.ts';
+import { ConnectError } from '../../errors.ts';
 import type { Host } from '../../model.ts';
 import type { ExecResult } from '../../steps/step.ts';
 import { commandLine, commandStdin } from '../command-line.ts';
 import type { Connection } from '../connection.ts';
 import { hostLookupName, KnownHosts } from '../known-hosts.ts';
-import { runLockScript } from '../run-lock.ts';
+import { lockReader, runLockScript } from '../run-lock.ts';
 import { sshConfigFor } from '../ssh-config.ts';
-import { execResult, type SshOptions } from '../ssh.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS, execResult, type SshOptions } from '../ssh.ts';
 import { PROTOCOL_VERSION, privateKeyStamp, targetKey, type KeeperReply, type KeeperRequest, type KeptTarget } from './protocol.ts';
 
 export interface KeeperAccess {
@@ -29,19 +29,19 @@ export class KeeperUnavailable extends Error {}
 
 const START_WAIT_MS = 5000;
 
-/** Opens a socket to the keeper, starting one if none listens. */
-async function dial(access: KeeperAccess, mayStart: boolean): Promise<net.Socket> {
+/** Opens a socket to the keeper at socketPath; with `start`, starts one when none listens and waits for it. */
+export async function dial(socketPath: string, start?: () => () => boolean): Promise<net.Socket> {
   const attempt = () => new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect(access.socketPath);
+    const s = net.connect(socketPath);
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
   try {
     return await attempt();
   } catch (err) {
-    if (!mayStart) throw new KeeperUnavailable(String(err));
+    if (!start) throw new KeeperUnavailable(String(err));
   }
-  const exited = access.start();
+  const exited = start();
   const deadline = Date.now() + START_WAIT_MS;
   for (;;) {
     try {
@@ -55,7 +55,7 @@ async function dial(access: KeeperAccess, mayStart: boolean): Promise<net.Socket
 }
 
 /** Sends one request; yields the keeper's replies until it ends the socket. */
-async function* ask(socket: net.Socket, request: KeeperRequest): AsyncGenerator<KeeperReply> {
+export async function* ask(socket: net.Socket, request: KeeperRequest): AsyncGenerator<KeeperReply> {
   socket.on('error', () => {});
   socket.write(JSON.stringify(request) + '\n');
   for await (const line of createInterface({ input: socket })) {
@@ -92,6 +92,7 @@ export class KeptConnection implements Connection {
     private readonly access: KeeperAccess,
     private readonly reusedAtConnect: boolean,
     private readonly generationAtConnect: number,
+    private readonly commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {}
 
   /** Whether the run works on a connection kept from an earlier run (not one the keeper had to replace). */
@@ -114,11 +115,11 @@ export class KeptConnection implements Connection {
   /** Throws KeeperUnavailable when no keeper can serve (then connect directly), ConnectError as a direct connection would. */
   static async open(host: Host, options: SshOptions, access: KeeperAccess): Promise<KeptConnection> {
     const target = keptTarget(host, options, access.persistSeconds);
-    const socket = await dial(access, true);
+    const socket = await dial(access.socketPath, access.start);
     try {
       for await (const reply of ask(socket, { v: PROTOCOL_VERSION, op: 'connect', target })) {
-        if ('ok' in reply) return new KeptConnection(host, target, access, reply.reused, reply.generation);
-        if ('error' in reply) throw new ConnectError(host.name, reply.message);
+        if ('ok' in reply) return new KeptConnection(host, target, access, reply.reused, reply.generation, options.commandTimeoutMs);
+        if ('error' in reply) throw new ConnectError(host.name, reply.error);
       }
       throw new KeeperUnavailable('the connection keeper gave no answer');
     } finally {
@@ -128,7 +129,7 @@ export class KeptConnection implements Connection {
 
   async #dial(): Promise<net.Socket> {
     try {
-      return await dial(this.access, false);
+      return await dial(this.access.socketPath);
     } catch {
       throw new ConnectError(this.host.name, 'connection lost: the connection keeper is gone');
     }
@@ -136,7 +137,7 @@ export class KeptConnection implements Connection {
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
-    const timeoutMs = options.timeoutMs ?? 600_000;
+    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     const stdin = commandStdin(this.host, options.stdin, options.become);
     const socket = await this.#dial();
     const request: KeeperRequest = {
@@ -149,7 +150,7 @@ export class KeptConnection implements Connection {
           this.#bind(reply.generation);
           return execResult(this.host.name, reply.result, timeoutMs);
         }
-        if ('error' in reply) throw new ConnectError(this.host.name, reply.message);
+        if ('error' in reply) throw new ConnectError(this.host.name, reply.error);
       }
       throw new ConnectError(this.host.name, 'connection lost: the connection keeper went away');
     } finally {
@@ -162,19 +163,17 @@ export class KeptConnection implements Connection {
     this.#roundTrips++;
     const socket = await this.#dial();
     this.#lockSocket = socket;
-    let out = '';
+    const reader = lockReader(lock, this.host.name);
     try {
       const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: commandLine(this.host, lock.script, false), generation: this.#generation };
       for await (const reply of ask(socket, request)) {
-        if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.message}`);
-        if ('ok' in reply) this.#bind(reply.generation);
+        if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.error}`);
+        if ('opened' in reply) this.#bind(reply.generation);
         if (!('data' in reply)) continue;
-        out += Buffer.from(reply.data, 'base64').toString('utf8');
-        const state = lock.read(out);
-        if (state.state === 'locked') return state.output;
-        if (state.state === 'busy') throw new LockedError(this.host.name, lock.busyMessage(state.holder));
+        const held = reader.feed(Buffer.from(reply.data, 'base64').toString('utf8'));
+        if (held) return held.output;
       }
-      throw new ConnectError(this.host.name, `cannot take the run lock: ${out.trim() || 'no answer'}`);
+      throw reader.failure();
     } catch (err) {
       socket.destroy();
       throw err;

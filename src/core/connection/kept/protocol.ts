@@ -7,7 +7,7 @@ import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Everything that decides which SSH connection may serve a host; two equal targets share one. */
 export interface KeptTarget {
@@ -42,7 +42,10 @@ export type KeeperRequest =
 
 export type KeeperReply =
   | { ok: true; reused: boolean; generation: number }
-  | { error: 'connect' | 'lost'; message: string }
+  /** The stream's channel is open, on this connection. */
+  | { opened: true; generation: number }
+  /** Why the keeper could not run the request (a ConnectError's reason: the run reports it as such). */
+  | { error: string }
   | { result: { stdout: string; stderr: string; code: number | null; signal: string | null; timedOut: boolean }; generation: number }
   | { data: string }
   | { closed: true }
