@@ -12,9 +12,11 @@ export default defineRole<BaselineVars>({
   name: 'baseline',
   description: 'Host baseline: tools, ops user + sudo rule, logs in one rotated place, sysctl, motd',
   defaults: baselineDefaults,
-  steps(v) {
+  steps(v, { facts }) {
     const ops = v.baseline_ops_user;
     const home = `/home/${ops}`;
+    // journald's group exists only where journald runs.
+    const readGroups = v.baseline_ops_read_groups.filter((g) => g !== 'systemd-journal' || facts.initSystem === 'systemd');
     return [
       pkg.installed(v.baseline_packages),
       file.content({
@@ -23,7 +25,7 @@ export default defineRole<BaselineVars>({
         mode: '0644',
       }),
       user.group({ name: v.baseline_ops_group }),
-      user.present({ name: ops, group: v.baseline_ops_group, home, shell: '/bin/bash' }),
+      user.present({ name: ops, group: v.baseline_ops_group, groups: readGroups, home, shell: '/bin/bash' }),
       file.directory({ path: `${home}/.ssh`, owner: ops, group: v.baseline_ops_group, mode: '0700' }),
       file.content({
         dest: `${home}/.ssh/authorized_keys`,
@@ -34,6 +36,7 @@ export default defineRole<BaselineVars>({
       }),
       // A broken sudoers file locks everyone out of sudo: visudo checks the staged copy first
       // (sudo ignores files with a dot in sudoers.d, so the staged `.name.scaleup-…` is never read).
+      // The rule lists exact command lines only: validateBaseline refuses wildcards.
       file.template({ src: 'baseline/sudoers-ops.ejs', dest: '/etc/sudoers.d/scaleup-ops', mode: '0440', validate: 'visudo -c -q -f %s' }),
       file.directory({ path: v.baseline_log_dir, owner: 'root', group: 'adm', mode: '0750' }),
       // rsyslog has no config reload (HUP only reopens files): a changed rule needs a restart.

@@ -7,13 +7,21 @@ export type BaselineVars = {
   baseline_packages: string[];
   /** apt retries a failed download this many times (`Acquire::Retries`). */
   baseline_apt_retries: number;
-  /** The operators' group: its members may run the read-only commands of `baseline_ops_sudo_commands` as root. */
+  /** The operators' group: its members may run the commands of `baseline_ops_sudo_commands` as root. */
   baseline_ops_group: string;
   /** The operators' login user (member of `baseline_ops_group`). */
   baseline_ops_user: string;
+  /**
+   * Groups that give the ops user read access without sudo: `adm` reads /var/log (and the stack's log
+   * dir), `systemd-journal` reads the whole journal (`journalctl`; left out on hosts without systemd).
+   */
+  baseline_ops_read_groups: string[];
   /** SSH public keys allowed to log in as `baseline_ops_user` (one `authorized_keys` line each). */
   baseline_ops_authorized_keys: string[];
-  /** Commands (full paths, sudoers wildcards allowed) the group may run as root without a password. */
+  /**
+   * Exact command lines (full path and every argument; no wildcards) the group may run as root without
+   * a password. A command given without arguments may only be run without arguments.
+   */
   baseline_ops_sudo_commands: string[];
   /** Where the stack's daemons log through rsyslog (root:adm, 0750). */
   baseline_log_dir: string;
@@ -37,11 +45,9 @@ export const baselineDefaults: BaselineVars = {
   baseline_ops_group: 'ops',
   baseline_ops_user: 'ops',
   baseline_ops_authorized_keys: [],
-  baseline_ops_sudo_commands: [
-    '/usr/bin/systemctl --no-pager status *',
-    '/usr/bin/journalctl --no-pager *',
-    '/usr/sbin/service * status',
-  ],
+  baseline_ops_read_groups: ['adm', 'systemd-journal'],
+  // Reading status and logs needs no root (see baseline_ops_read_groups): no sudo rule by default.
+  baseline_ops_sudo_commands: [],
   baseline_log_dir: '/var/log/scaleup',
   baseline_log_programs: ['haproxy', 'keepalived', 'nginx', 'mariadbd', 'counter'],
   baseline_logrotate_frequency: 'weekly',
@@ -64,6 +70,13 @@ const SYSCTL_VALUE = /^[A-Za-z0-9_.-]+( [A-Za-z0-9_.-]+)*$/;
 /** An authorized_keys line: optional options, then a key type and its base64 blob. */
 const AUTHORIZED_KEY = /(^|\s)(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-\S+) [A-Za-z0-9+/]+={0,3}(\s|$)/;
 const PROGRAM = /^[A-Za-z0-9_.-]+$/;
+/**
+ * A sudo command line: an absolute path and plain words. In sudoers `*` `?` `[` match any text,
+ * spaces and `../` included (`service * status` ran `service ../../home/x/evil status`), `, : = \`
+ * and `"` have meanings of their own and a newline starts a new rule: none may appear.
+ */
+const SUDO_COMMAND = /^\/[A-Za-z0-9_./+-]+( [A-Za-z0-9_./@%+-]+)*$/;
+const SUDO_COMMAND_SHAPE = 'exact commands: an absolute path and plain arguments, one space apart (no wildcards * ? [ ], no , : = \\ " or newlines)';
 
 /** Checks made before connecting: every value that reaches a shell, sudoers or rsyslog has a safe shape. */
 export function validateBaseline(_inventory: Inventory, hosts: Host[], defaults: BaselineVars = baselineDefaults): string[] {
@@ -83,8 +96,8 @@ export function validateBaseline(_inventory: Inventory, hosts: Host[], defaults:
     }
     list(host, 'baseline_packages', v.baseline_packages, (s) => PACKAGE.test(s), 'Debian package names');
     list(host, 'baseline_log_programs', v.baseline_log_programs, (s) => PROGRAM.test(s), 'program names (letters, digits, . _ -)');
-    // sudoers gives , : = and \ a meaning inside a command; a newline would start a new rule.
-    list(host, 'baseline_ops_sudo_commands', v.baseline_ops_sudo_commands, (s) => s.startsWith('/') && !/[,:=\\\n]/.test(s), 'absolute commands without , : = \\ or newlines');
+    list(host, 'baseline_ops_read_groups', v.baseline_ops_read_groups, (s) => NAME.test(s), 'group names');
+    list(host, 'baseline_ops_sudo_commands', v.baseline_ops_sudo_commands, (s) => SUDO_COMMAND.test(s), SUDO_COMMAND_SHAPE);
     list(host, 'baseline_ops_authorized_keys', v.baseline_ops_authorized_keys, (s) => !/[\r\n]/.test(s) && AUTHORIZED_KEY.test(s), 'SSH public key lines');
     if (!['daily', 'weekly', 'monthly'].includes(String(v.baseline_logrotate_frequency))) {
       problems.push(`${host.name}: baseline_logrotate_frequency must be daily, weekly or monthly`);

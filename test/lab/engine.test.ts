@@ -52,9 +52,34 @@ describe('SSH transport', () => {
       const without = await open(host({ user: 'ops' }));
       expect((await without.exec('id -un')).stderr).toMatch(/password is required/);
       await without.close();
+      const wrong = await open(host({ user: 'ops', vars: { become_password: new Secret('not-the-password') } }));
+      const refused = await wrong.exec('id -un', { stdin: 'never read\n' });
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/incorrect password|no password was provided/);
+      expect(refused.stderr).not.toContain('scaleup-sudo');
+      await wrong.close();
     } finally {
       await root.exec('rm -f /etc/sudoers.d/ops; userdel -r ops 2>/dev/null; true');
       await root.close();
+    }
+  });
+
+  it('sends a become_password only when sudo asks: with a NOPASSWD rule it never reaches a command or a file', async () => {
+    // Fails on the old transport, which put the password first on every command's stdin.
+    const conn = await open(host({ vars: { become_password: new Secret('Not-Asked-For-7') } }));
+    try {
+      expect((await conn.exec('cat', { stdin: 'only this\n' })).stdout).toBe('only this\n');
+      expect((await conn.exec('cat; echo done >&2')).stderr).toBe('done\n');
+      const dest = `/tmp/scaleup-become-${process.pid}`;
+      const outcome = await applyRole({
+        role: 'become', steps: [file.content({ dest, content: 'first line\n' })], handlers: {}, conn, redactor: new Redactor(), check: false,
+        emit: () => {}, ctx: { host: host(), facts: {} as Facts, vars: {}, hostsIn: () => [], diff: false },
+      });
+      expect(outcome.results.map((r) => r.status)).toEqual(['changed']);
+      expect((await conn.exec(`cat ${dest}; rm -f ${dest}`)).stdout).toBe('first line\n');
+    } finally {
+      await conn.close();
     }
   });
 

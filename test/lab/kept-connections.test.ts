@@ -40,7 +40,7 @@ describe('kept SSH connections', () => {
     expect((await keeper()).connections.map((c) => c.name)).toEqual(['web-01']);
     // The lock's holder (a `cat` on its channel) ended with the run, though the connection stays.
     expect((await onHost('web-01', 'pgrep -u deploy -x cat || echo none')).stdout.trim()).toBe('none');
-    expect((await onHost('web-01', 'flock -n /run/lock/scaleup echo free')).stdout.trim()).toBe('free');
+    expect((await onHost('web-01', 'flock -n /run/scaleup/lock echo free')).stdout.trim()).toBe('free');
   });
 
   it('a kept connection that died on the host is replaced by the next run', async () => {

@@ -14,6 +14,9 @@ export const LAB_ADDRESSES: Record<string, string> = {
 };
 export const VIP = '10.77.0.100';
 
+/** The CLI the suites drive: this tree's, or another build of it (e.g. the code before a fix). */
+const PROVISION_BIN = process.env.SCALEUP_PROVISION_BIN ?? path.join(projectRoot, 'bin/provision.js');
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` every `everyMs` until it returns a truthy value; throws after `timeoutMs`, naming `what`. */
@@ -38,7 +41,7 @@ export interface CliRun {
 export function provision(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot, 'bin/provision.js'), ...args], {
+    const child = spawn(process.execPath, [PROVISION_BIN, ...args], {
       cwd: projectRoot, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -156,7 +156,7 @@ describe('the tool under faults', () => {
     try {
       const a = startApply(first.file);
       const holder = await waitFor('the first run holding web-01', async () => {
-        const out = (await onHost('web-01', 'cat /run/lock/scaleup/holder-deploy 2>/dev/null; true')).stdout;
+        const out = (await onHost('web-01', 'cat /run/scaleup/lock/holder 2>/dev/null; true')).stdout;
         return out.includes(`scaleup pid ${a.child.pid} `) && out.trim();
       }, 20_000, 100);
       const before = (await onHost('web-01', 'sha256sum /etc/nginx/nginx.conf')).stdout;
@@ -166,10 +166,10 @@ describe('the tool under faults', () => {
       expect(b.code).toBe(4);
       for (const h of STACK) {
         expect(b.result.hosts[h], h).toMatchObject({ unreachable: true });
-        expect(b.result.hosts[h]!.error).toContain(`another run holds the lock /run/lock/scaleup (${holder})`);
+        expect(b.result.hosts[h]!.error).toContain(`another run holds the host's run lock (${holder})`);
       }
       expect(b.result.steps).toEqual([]);
-      expect(b.stderr).toContain(`unreachable: web-01: another run holds the lock /run/lock/scaleup (scaleup pid ${a.child.pid} on `);
+      expect(b.stderr).toContain(`unreachable: web-01: another run holds the host's run lock (scaleup pid ${a.child.pid} on `);
       // The first run did its work, undisturbed: exit 4 for its own unreachable host only.
       expect(ra.code).toBe(4);
       expect(ra.result!.hosts['web-01']).toMatchObject({ unreachable: false, failed: 0 });

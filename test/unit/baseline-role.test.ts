@@ -45,7 +45,7 @@ describe('baseline steps', () => {
     const remote = recordingRemote();
     await sysctls[0]!.apply(remote, [{ summary: 'persist' }], run.ctx);
     expect(remote.calls[0]!.command).toContain('/etc/sysctl.d/60-scaleup-baseline.conf');
-    expect(remote.calls[0]!.command).toContain("sysctl -q -w net.core.somaxconn=1024");
+    expect(remote.calls[1]!.command).toContain("sysctl -q -w net.core.somaxconn=1024");
   });
 
   it('only the rsyslog rule notifies a handler, and the handler restarts rsyslog', () => {
@@ -66,18 +66,29 @@ describe('baseline files', () => {
     expect(source.replace(/^<%[\s\S]*?-%>\n/, '').split('\n')[0]).toBe('# managed by scaleup — local edits are overwritten');
   });
 
-  it('sudoers: a read-only rule for the ops group, 0440, checked by visudo on the staged copy', async () => {
+  it('sudoers: no rule by default (reading logs and status needs none), 0440, checked by visudo on the staged copy', async () => {
     const { content, script } = await written(web(), '/etc/sudoers.d/scaleup-ops');
-    expect(content).toContain(
-      'Cmnd_Alias SCALEUP_OPS = /usr/bin/systemctl --no-pager status *, \\\n' +
-        '    /usr/bin/journalctl --no-pager *, \\\n' +
-        '    /usr/sbin/service * status\n' +
-        '%ops ALL=(root) NOPASSWD: SCALEUP_OPS\n',
-    );
-    expect(script).toMatch(/chmod 0440 \/etc\/sudoers\.d\/\.scaleup-ops\.scaleup-[0-9a-f]{8}\n/);
-    expect(script).toMatch(/visudo -c -q -f \/etc\/sudoers\.d\/\.scaleup-ops\.scaleup-[0-9a-f]{8} \) >&2; then exit 97/);
+    expect(content).not.toMatch(/^[^#]/m);
+    expect(script).toContain('dest=/etc/sudoers.d/scaleup-ops\n');
+    expect(script).toContain('chmod 0440 /proc/self/fd/9\n');
+    expect(script).toContain('if ! ( visudo -c -q -f "$tmp" ) >&2; then exit 97');
     // sudo skips files with a dot in sudoers.d: the staged copy is never live.
-    expect(script).toMatch(/cat > \/etc\/sudoers\.d\/\.[^\n]*\./);
+    expect(script).toMatch(/tmp="\$\(dirname -- "\$dest"\)\/\.\$\(basename -- "\$dest"\)\.scaleup-[0-9a-f]{32}"/);
+  });
+
+  it('sudoers: exact command lines only; a command alone may run with no arguments', async () => {
+    const run = roleOn(baseline, labInventory({ all: { baseline_ops_sudo_commands: ['/usr/bin/systemctl restart nginx', '/usr/sbin/nginx'] } }), 'web-01');
+    const { content } = await written(run, '/etc/sudoers.d/scaleup-ops');
+    expect(content).toContain('Cmnd_Alias SCALEUP_OPS = /usr/bin/systemctl restart nginx, \\\n    /usr/sbin/nginx ""\n%ops ALL=(root) NOPASSWD: SCALEUP_OPS\n');
+  });
+
+  it('the ops user reads logs through groups: adm and systemd-journal (adm only without systemd)', () => {
+    expect(web().steps.find((s) => s.name === 'user ops')).toBeDefined();
+    const sysv = roleOn(baseline, lab, 'web-01', { initSystem: 'sysv' });
+    const probe = (r: typeof sysv) => r.steps.find((s) => s.name === 'user ops')!;
+    const member = 'exists=1\nhome=/home/ops\nshell=/bin/bash\ngroup=ops\ngroups=ops\n';
+    expect(probe(web()).decide({ stdout: member, exitCode: 0 }, web().ctx)).toEqual([{ summary: 'add to adm, systemd-journal' }]);
+    expect(probe(sysv).decide({ stdout: member, exitCode: 0 }, sysv.ctx)).toEqual([{ summary: 'add to adm' }]);
   });
 
   it('sudoers: no commands, no rule', async () => {
@@ -92,7 +103,7 @@ describe('baseline files', () => {
     expect(content).toContain("if $programname == 'haproxy' or $programname == 'nginx' then {\n");
     expect(content).toContain('action(type="omfile" file="/var/log/ops/stack.log"');
     expect(content).toContain('fileGroup="adm" fileCreateMode="0640"');
-    expect(script).toMatch(/rsyslogd -N1 -f \/etc\/rsyslog\.d\/\.50-scaleup\.conf\.scaleup-[0-9a-f]{8} \)/);
+    expect(script).toContain('rsyslogd -N1 -f "$tmp" )');
   });
 
   it('logrotate: the log dir, frequency and count, checked with logrotate -d', async () => {
@@ -100,7 +111,7 @@ describe('baseline files', () => {
     const { content, script } = await written(run, '/etc/logrotate.d/scaleup');
     expect(content).toContain('/var/log/scaleup/*.log {\n    daily\n    rotate 14\n');
     expect(content).toContain('        /usr/lib/rsyslog/rsyslog-rotate\n');
-    expect(script).toMatch(/logrotate -d \/etc\/logrotate\.d\/\.scaleup\.scaleup-[0-9a-f]{8} \)/);
+    expect(script).toContain('logrotate -d "$tmp" )');
   });
 
   it('motd names the host and its groups, and the contact when there is one', async () => {
@@ -113,8 +124,8 @@ describe('baseline files', () => {
     const run = roleOn(baseline, labInventory({ all: { baseline_ops_authorized_keys: [KEY] } }), 'web-01');
     const { content, script } = await written(run, '/home/ops/.ssh/authorized_keys');
     expect(content).toBe(`# managed by scaleup — local edits are overwritten\n${KEY}\n`);
-    expect(script).toContain('chown ops:ops');
-    expect(script).toContain('chmod 0600');
+    expect(script).toContain('chown ops:ops /proc/self/fd/9');
+    expect(script).toContain('chmod 0600 /proc/self/fd/9');
   });
 
   it('apt retries', async () => {
@@ -133,7 +144,7 @@ async function convergedOutput(step: Step, ctx: StepContext): Promise<string> {
   };
   if (name.startsWith('package ')) return name.slice(8).split(' ').map((p) => `${p}\tii \n`).join('');
   if (name === 'group ops') return 'exists=1\n';
-  if (name === 'user ops') return 'exists=1\nhome=/home/ops\nshell=/bin/bash\ngroup=ops\n';
+  if (name === 'user ops') return 'exists=1\nhome=/home/ops\nshell=/bin/bash\ngroup=ops\ngroups=ops adm systemd-journal\n';
   if (name === 'directory /home/ops/.ssh') return 'exists=1\ntype=directory\nowner=ops\ngroup=ops\nmode=700\n';
   if (name === 'directory /var/log/scaleup') return 'exists=1\ntype=directory\nowner=root\ngroup=adm\nmode=750\n';
   if (name === 'file /home/ops/.ssh/authorized_keys') return `exists=1\nowner=ops\ngroup=ops\nmode=600\nsha256=${await sha()}\n`;
@@ -190,6 +201,7 @@ describe('baseline variables, checked before connecting', () => {
         'web-01': {
           baseline_ops_user: 'ops user',
           baseline_ops_sudo_commands: ['/bin/ls, /bin/sh'],
+          baseline_ops_read_groups: ['adm wheel'],
           baseline_sysctl: { 'net.core.somaxconn': '1024;reboot', somaxconn: 1 },
           baseline_ops_authorized_keys: ['not a key'],
           baseline_log_dir: 'var/log',
@@ -200,12 +212,22 @@ describe('baseline variables, checked before connecting', () => {
     expect(validateBaseline(inv, [inv.hosts.get('web-01')!])).toEqual([
       "web-01: baseline_ops_user 'ops user' is not a valid user/group name",
       "web-01: baseline_log_dir 'var/log' must be an absolute path without spaces or quotes",
-      'web-01: baseline_ops_sudo_commands must be a list of absolute commands without , : = \\ or newlines',
+      'web-01: baseline_ops_read_groups must be a list of group names',
+      'web-01: baseline_ops_sudo_commands must be a list of exact commands: an absolute path and plain arguments, one space apart (no wildcards * ? [ ], no , : = \\ " or newlines)',
       'web-01: baseline_ops_authorized_keys must be a list of SSH public key lines',
       'web-01: baseline_logrotate_frequency must be daily, weekly or monthly',
       'web-01: baseline_sysctl.net.core.somaxconn must be a number or a string of letters, digits and spaces',
       "web-01: baseline_sysctl key 'somaxconn' is not a kernel parameter name like net.core.somaxconn",
     ]);
+  });
+
+  it('refuses every sudo command with a wildcard or sudoers syntax in it (service * status ran ../../evil as root)', () => {
+    for (const bad of ['/usr/sbin/service * status', '/usr/bin/journalctl --no-pager *', '/bin/cat /var/log/?', '/bin/ls [a]', '/bin/a "x"', 'ALL', '/bin/x  y']) {
+      const inv = labInventory({ all: { baseline_ops_sudo_commands: [bad] } });
+      expect(validateBaseline(inv, [inv.hosts.get('web-01')!]), bad).toHaveLength(1);
+    }
+    const ok = labInventory({ all: { baseline_ops_sudo_commands: ['/usr/bin/systemctl restart nginx', '/usr/sbin/nginx -t'] } });
+    expect(validateBaseline(ok, hosts())).toEqual([]);
   });
 
   it('accepts a real key line with options', () => {

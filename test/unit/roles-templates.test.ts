@@ -45,7 +45,8 @@ describe('haproxy', () => {
     // keepalived's readiness check: loopback only, 503 once no web host is UP.
     expect(content).toMatch(/^frontend ready\n {4}bind 127\.0\.0\.1:8405\n {4}monitor-uri \/ready\n {4}monitor fail if \{ nbsrv\(web\) lt 1 \}$/m);
     // Validated before going live; readable by the haproxy group only (it holds the stats password).
-    expect(script).toContain("haproxy -c -q -f /etc/haproxy/.haproxy.cfg.scaleup-");
+    expect(script).toContain('dest=/etc/haproxy/haproxy.cfg\n');
+    expect(script).toContain('haproxy -c -q -f "$tmp"');
     expect(script).toContain('chown root:haproxy');
     expect(script).toContain('chmod 0640');
   });
@@ -88,7 +89,8 @@ describe('keepalived', () => {
     expect(content).toMatch(/vrrp_script chk_haproxy_ready \{\n {4}script "\/etc\/keepalived\/check_haproxy_ready.sh"\n(.*\n){3} {4}weight -11\n\}/);
     expect(content).toContain('    track_script {\n        chk_haproxy\n        chk_haproxy_ready\n    }');
     expect(content).toContain('    enable_script_security\n    script_user root');
-    expect(script).toContain('keepalived --config-test -f /etc/keepalived/.keepalived.conf.scaleup-');
+    expect(script).toContain('dest=/etc/keepalived/keepalived.conf\n');
+    expect(script).toContain('keepalived --config-test -f "$tmp"');
     expect(script).toContain('chmod 0640');
   });
 
@@ -179,13 +181,15 @@ describe('nginx', () => {
     expect(content).toContain('    client_max_body_size 64m;');
     expect(content).toContain('    gzip on;');
     expect(content).toContain('    include /etc/nginx/sites-enabled/*;');
-    expect(script).toContain('nginx -t -q -c /etc/nginx/.nginx.conf.scaleup-');
+    expect(script).toContain('dest=/etc/nginx/nginx.conf\n');
+    expect(script).toContain('nginx -t -q -c "$tmp"');
   });
 
   it('the site file is validated in context by the installed script, before it replaces the live one', async () => {
     const run = roleOn(nginx, lab, 'web-01');
     const { script } = await written(run, '/etc/nginx/sites-available/scaleup');
-    expect(script).toContain('/usr/local/sbin/scaleup-nginx-validate-site /etc/nginx/sites-available/.scaleup.scaleup-');
+    expect(script).toContain('dest=/etc/nginx/sites-available/scaleup\n');
+    expect(script).toContain('/usr/local/sbin/scaleup-nginx-validate-site "$tmp"');
     const names = run.steps.map((s) => s.name);
     expect(names.indexOf('template /usr/local/sbin/scaleup-nginx-validate-site')).toBeLessThan(names.indexOf('template /etc/nginx/sites-available/scaleup'));
     // The default site also claims default_server: it goes before ours is enabled.

@@ -1,6 +1,6 @@
 // Each step kind applied against a real shell on this machine (in a temp dir), then applied again:
 // the second pass must be all `ok`. Check mode must change nothing.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,10 @@ import { Redactor, Secret } from '../../src/core/secret.ts';
 import { command, file } from '../../src/core/steps/index.ts';
 import type { Handler } from '../../src/core/steps/step.ts';
 import { mayAffect } from '../../src/core/apply-role.ts';
-import { runLocal, statuses } from '../support/local-role.ts';
+import { LocalConnection } from '../../src/core/connection/local.ts';
+import { remoteFor } from '../../src/core/remote.ts';
+import { runSafeWrite } from '../../src/core/steps/safe-write.ts';
+import { context, runLocal, statuses } from '../support/local-role.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -117,6 +120,73 @@ describe('file steps on a real shell', () => {
     expect(statuses(outcome)).toEqual(['changed', 'failed', 'changed']);
     expect(outcome.results[1]!.error).toMatch(/exit 3[\s\S]*broken/);
     expect(readFileSync(log, 'utf8')).toBe('reloaded\n');
+  });
+});
+
+describe('writes that another user cannot turn against root', () => {
+  const victim = () => {
+    const v = path.join(dir, 'victim');
+    writeFileSync(v, 'root only\n', { mode: 0o600 });
+    return v;
+  };
+
+  it('a target that is a symbolic link is refused, by every step that writes a file; its target is untouched', async () => {
+    const v = victim();
+    for (const step of [
+      file.content({ dest: path.join(dir, 'l1'), content: 'x', mode: '0644' }),
+      file.lineinfile({ path: path.join(dir, 'l2'), line: 'x' }),
+      file.directory({ path: path.join(dir, 'l3') }),
+    ]) {
+      symlinkSync(v, path.join(dir, step.name.split('/').pop()!));
+      const outcome = await runLocal([step]);
+      expect(statuses(outcome), step.name).toEqual(['failed']);
+      expect(outcome.results[0]!.error).toContain(`is a symbolic link (to ${v}): refusing to write through it`);
+    }
+    expect(readFileSync(v, 'utf8')).toBe('root only\n');
+    expect(statSync(v).mode & 0o777).toBe(0o600);
+  });
+
+  it('a link renamed over the file after its check: the mode change is refused, never made on the link\'s target', async () => {
+    // Fails on the old apply, which ran `chmod` on the name: the victim became 0644.
+    const v = victim();
+    const dest = path.join(dir, 'conf');
+    writeFileSync(dest, 'same\n', { mode: 0o600 });
+    const step = file.content({ dest, content: 'same\n', mode: '0644' });
+    const ctx = context();
+    const conn = new LocalConnection();
+    const probed = await conn.exec(step.probe(ctx));
+    const changes = await step.decide({ stdout: probed.stdout, exitCode: 0 }, ctx);
+    expect(changes).toEqual([{ summary: 'mode 0600 → 0644' }]);
+    rmSync(dest);
+    symlinkSync(v, dest);
+    await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is a symbolic link .*refusing to write through it/);
+    expect(statSync(v).mode & 0o777).toBe(0o600);
+    expect(lstatSync(dest).isSymbolicLink()).toBe(true);
+  });
+
+  it('a link renamed over a directory after its check: its target keeps its mode, and the step says why it stopped', async () => {
+    const target = path.join(dir, 'elsewhere');
+    mkdirSync(target, { mode: 0o700 });
+    const d = path.join(dir, 'd');
+    mkdirSync(d, { mode: 0o700 });
+    const step = file.directory({ path: d, mode: '0755' });
+    const ctx = context();
+    const conn = new LocalConnection();
+    const changes = await step.decide({ stdout: (await conn.exec(step.probe(ctx))).stdout, exitCode: 0 }, ctx);
+    rmSync(d, { recursive: true });
+    symlinkSync(target, d);
+    await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is a symbolic link: refusing to change it/);
+    expect(statSync(target).mode & 0o777).toBe(0o700);
+  });
+
+  it('the staged file is root-only from its first byte, and the live file gets its owner and mode by one rename', async () => {
+    const dest = path.join(dir, 'secret.conf');
+    const conn = new LocalConnection();
+    // `fill` runs with the staged file open: it reports the staged file's own mode at that moment.
+    await runSafeWrite(remoteFor(conn, new Redactor()), { dest, owner: { user: 'root', group: 'root' }, mode: '0640', fill: 'stat -c %a "$tmp"' });
+    expect(readFileSync(dest, 'utf8')).toBe('600\n');
+    expect(statSync(dest).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir)).toEqual(['secret.conf']);
   });
 });
 

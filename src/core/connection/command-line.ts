@@ -1,8 +1,33 @@
 // What the engine sends for one command, whichever transport carries it: the command line (never a
-// login shell; `sudo -n` so a missing rule fails fast) and its stdin (the sudo password first, if any).
+// login shell; `sudo -n` so a missing rule fails fast), its stdin, and — for a host with a sudo
+// password — how to answer sudo's prompt (see SudoAnswer and channel-io.ts).
+import { randomBytes } from 'node:crypto';
 import type { Host } from '../model.ts';
 import { quote } from '../quote.ts';
 import { Secret } from '../secret.ts';
+
+/**
+ * How a channel answers sudo. sudo prints `prompt` on stderr when it wants the password (not when a
+ * NOPASSWD rule or a cached credential lets it through); the command then prints `ready` on stderr
+ * before it reads anything. The channel sends the password only after the prompt, and the command's
+ * stdin only after `ready`: the password never reaches a command's stdin, whether sudo asked for it
+ * or not. Both markers are random per process, so no command output is mistaken for them by chance.
+ */
+export interface SudoAnswer {
+  password: string;
+  prompt: string;
+  ready: string;
+}
+
+const MARKER = randomBytes(12).toString('hex');
+export const SUDO_PROMPT = `[scaleup-sudo-prompt-${MARKER}]`;
+export const SUDO_READY = `[scaleup-sudo-ready-${MARKER}]`;
+
+export interface CommandToSend {
+  line: string;
+  stdin?: Buffer;
+  sudo?: SudoAnswer;
+}
 
 function becomePassword(host: Host): string | undefined {
   const value = host.vars.become_password;
@@ -10,20 +35,16 @@ function becomePassword(host: Host): string | undefined {
   return value instanceof Secret ? value.reveal() : String(value);
 }
 
-function usesSudo(host: Host, become: boolean): boolean {
-  return become && host.user !== 'root';
-}
-
-export function commandLine(host: Host, command: string, become = host.become): string {
+export function commandToSend(host: Host, command: string, stdin?: string | Buffer, become = host.become): CommandToSend {
+  const input = stdin === undefined ? undefined : Buffer.from(stdin);
   const sh = `sh -c ${quote(command)}`;
-  if (!usesSudo(host, become)) return `exec ${sh}`;
-  // With a sudo password (variable `become_password`, from the vault) sudo reads it from the first
-  // line of stdin, silently (-p ''); the rest of stdin goes on to the command.
-  return becomePassword(host) === undefined ? `sudo -n -H -- ${sh}` : `sudo -S -p '' -H -- ${sh}`;
-}
-
-export function commandStdin(host: Host, stdin: string | Buffer | undefined, become = host.become): Buffer | undefined {
-  const password = usesSudo(host, become) ? becomePassword(host) : undefined;
-  if (password !== undefined) return Buffer.concat([Buffer.from(`${password}\n`), Buffer.from(stdin ?? '')]);
-  return stdin === undefined ? undefined : Buffer.from(stdin);
+  if (!become || host.user === 'root') return { line: `exec ${sh}`, stdin: input };
+  const password = becomePassword(host);
+  if (password === undefined) return { line: `sudo -n -H -- ${sh}`, stdin: input };
+  const announced = `printf '%s\\n' ${quote(SUDO_READY)} >&2; ${command}`;
+  return {
+    line: `sudo -S -p ${quote(SUDO_PROMPT)} -H -- sh -c ${quote(announced)}`,
+    stdin: input,
+    sudo: { password, prompt: SUDO_PROMPT, ready: SUDO_READY },
+  };
 }

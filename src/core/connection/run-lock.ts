@@ -2,11 +2,22 @@
 // closes (the run ends, the controller dies, the link drops), sshd closes that stdin and the lock goes
 // with it — no stale lock to clean up after a crash. An unprivileged script (the facts) may run on the
 // same channel once the lock is held, so lock and facts cost one round trip.
+//
+// Only the people who may run scaleup on the host may open the lock: anyone who can open it can hold
+// it and block every run, and a directory others can write lets them plant links the lock script would
+// write through. So the lock lives in root's own directory (the lock channel goes through sudo when the
+// run becomes root), or, for a run that does not become root, in the SSH user's own 0700 directory;
+// either is refused when it is a link or has another owner. Its holder text is a host's word: it is
+// shown only made safe for a terminal.
 import { randomBytes } from 'node:crypto';
 import { ConnectError, LockedError } from '../errors.ts';
+import { safeHostLine } from '../host-text.ts';
 import { quote } from '../quote.ts';
 
-const LOCK_DIR = '/run/lock/scaleup';
+/** root's lock directory (beside the pending handlers, under /run/scaleup, 0700). */
+export const ROOT_LOCK_DIR = '/run/scaleup/lock';
+/** The lock directory of a run that does not become root, in the SSH user's home. */
+const USER_LOCK_DIR = '$HOME/.scaleup-lock';
 
 export type LockReply =
   | { state: 'pending' }
@@ -21,14 +32,17 @@ export interface RunLockScript {
 }
 
 export function runLockScript(holder: string, thenRun?: string): RunLockScript {
-  // flock on a directory opened read-only works for every user (root runs and sudo runs alike); the
-  // holder's description goes in a per-user file beside it, for the "busy" message. /run/lock is
-  // world-writable: no sudo needed (each sudo costs a PAM session on the host).
+  // flock on the directory itself, opened read-only; the holder's description goes in a file in it,
+  // for the "busy" message of the next run.
   const end = `__scaleup_end_${randomBytes(8).toString('hex')}`;
   const then = thenRun === undefined ? '' : `( ${thenRun}\n) </dev/null 2>/dev/null; echo; echo ${end}; `;
-  const script = `mkdir -p -m 1777 ${LOCK_DIR} 2>/dev/null; exec 9<${LOCK_DIR} || exit 1; ` +
-    `if flock -n 9; then printf '%s\\n' ${quote(holder)} > ${LOCK_DIR}/holder-$(id -un) 2>/dev/null; echo locked; ${then}exec cat >/dev/null; ` +
-    `else echo "busy $(ls -t ${LOCK_DIR}/holder-* 2>/dev/null | head -1 | xargs cat 2>/dev/null)"; fi`;
+  const script = 'umask 077; ' +
+    `if [ "$(id -u)" = 0 ]; then d=${ROOT_LOCK_DIR}; else d="${USER_LOCK_DIR}"; fi; ` +
+    'mkdir -p -- "$d" 2>/dev/null; ' +
+    `if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c %u -- "$d")" != "$(id -u)" ]; then echo "unsafe $d is a link, missing, or not owned by $(id -un)"; exit 1; fi; ` +
+    'chmod 0700 -- "$d"; exec 9<"$d" || exit 1; ' +
+    `if flock -n 9; then printf '%s\\n' ${quote(holder)} > "$d/holder"; echo locked; ${then}exec cat >/dev/null; ` +
+    'else echo "busy $(head -c 300 "$d/holder" 2>/dev/null | head -1)"; fi';
   return {
     script,
     read(out) {
@@ -37,10 +51,10 @@ export function runLockScript(holder: string, thenRun?: string): RunLockScript {
         const at = out.indexOf(`\n${end}\n`);
         return at >= 0 ? { state: 'locked', output: out.slice('locked\n'.length, at) } : { state: 'pending' };
       }
-      if (out.includes('\n') && out.startsWith('busy')) return { state: 'busy', holder: out.slice(5).trim() };
+      if (out.includes('\n') && out.startsWith('busy')) return { state: 'busy', holder: safeHostLine(out.slice(5, out.indexOf('\n')).trim()) };
       return { state: 'pending' };
     },
-    busyMessage: (h) => `another run holds the lock ${LOCK_DIR} (${h || 'unknown holder'}); wait for it to finish`,
+    busyMessage: (h) => `another run holds the host's run lock (${h || 'unknown holder'}); wait for it to finish`,
   };
 }
 

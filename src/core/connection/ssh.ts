@@ -6,8 +6,8 @@ import type { ClientChannel } from 'ssh2';
 import { ConnectError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
 import type { ExecResult } from '../steps/step.ts';
-import { runOnChannel, type ChannelResult } from './channel-io.ts';
-import { commandLine, commandStdin } from './command-line.ts';
+import { runOnChannel, sudoAnswerer, type ChannelResult } from './channel-io.ts';
+import { commandToSend, type SudoAnswer } from './command-line.ts';
 import type { Connection } from './connection.ts';
 import { lockReader, runLockScript } from './run-lock.ts';
 import { parseJump, sshConfigFor } from './ssh-config.ts';
@@ -209,15 +209,16 @@ export class SshConnection implements Connection {
     });
   }
 
-  /** Runs `line` as given, with `stdin`, under a timeout. */
-  runLine(line: string, stdin: Buffer | undefined, timeoutMs: number, openTimeoutMs?: number): Promise<ChannelResult> {
-    return this.openChannel(line, (channel) => runOnChannel(channel, stdin, timeoutMs), openTimeoutMs);
+  /** Runs `line` as given, with `stdin` (and sudo's password, when it asks), under a timeout. */
+  runLine(line: string, stdin: Buffer | undefined, timeoutMs: number, openTimeoutMs?: number, sudo?: SudoAnswer): Promise<ChannelResult> {
+    return this.openChannel(line, (channel) => runOnChannel(channel, stdin, timeoutMs, sudo), openTimeoutMs);
   }
 
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const result = await this.runLine(commandLine(this.host, command, options.become), commandStdin(this.host, options.stdin, options.become), timeoutMs);
+    const send = commandToSend(this.host, command, options.stdin, options.become);
+    const result = await this.runLine(send.line, send.stdin, timeoutMs, undefined, send.sudo);
     return execResult(this.host.name, result, timeoutMs);
   }
 
@@ -227,12 +228,19 @@ export class SshConnection implements Connection {
    */
   async lock(holder: string, thenRun?: string): Promise<string | undefined> {
     const lock = runLockScript(holder, thenRun);
+    // As root when the run becomes root: the lock lives in root's directory (run-lock.ts).
+    const send = commandToSend(this.host, lock.script);
     this.#roundTrips++;
     let opened = false;
     try {
-      return await this.openChannel(commandLine(this.host, lock.script, false), (channel) => {
+      return await this.openChannel(send.line, (channel) => {
         opened = true;
         const reader = lockReader(lock, this.host.name);
+        // The lock is held while stdin stays open: nothing is sent on it but sudo's password.
+        if (send.sudo) {
+          const answer = sudoAnswerer(send.sudo, channel, () => {});
+          channel.stderr.on('data', (c: Buffer) => answer.stderr(c));
+        }
         return new Promise<string | undefined>((resolve, reject) => {
           channel.on('data', (chunk: Buffer) => {
             try {

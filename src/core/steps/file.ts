@@ -4,7 +4,8 @@ import path from 'node:path';
 import { quote } from '../quote.ts';
 import { Secret } from '../secret.ts';
 import { renderTemplate } from '../template.ts';
-import { fileContentStep, type FileContentOptions } from './file-content.ts';
+import { fileContentStep, symlinkRefused, type FileContentOptions } from './file-content.ts';
+import { runSafeWrite } from './safe-write.ts';
 import { normMode, probeFields, statProbe } from './probe-output.ts';
 import type { Change, Step, StepContext } from './step.ts';
 
@@ -43,7 +44,8 @@ export function content(options: ContentOptions): Step {
 }
 
 export function directory(options: { path: string; owner?: string; group?: string; mode?: string; tags?: string[] }): Step {
-  const q = quote(options.path);
+  const dir = path.posix.normalize(options.path).replace(/(.)\/+$/, '$1');
+  const q = quote(dir);
   const owner = options.owner ?? 'root';
   const group = options.group ?? 'root';
   const mode = normMode(options.mode ?? '0755');
@@ -55,6 +57,7 @@ export function directory(options: { path: string; owner?: string; group?: strin
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create' }];
+      if (f.get('type') === 'symbolic link') throw symlinkRefused(options.path, f.get('target') ?? '?');
       if (f.get('type') !== 'directory') return [{ summary: `replace ${f.get('type')} with a directory` }];
       const changes: Change[] = [];
       if (f.get('owner') !== owner || f.get('group') !== group) changes.push({ summary: `owner ${f.get('owner')}:${f.get('group')} → ${owner}:${group}` });
@@ -63,7 +66,21 @@ export function directory(options: { path: string; owner?: string; group?: strin
     },
     apply: async (remote, changes) => {
       const replace = changes.some((c) => c.summary.startsWith('replace'));
-      await remote.run(`${replace ? `rm -f ${q} && ` : ''}mkdir -p ${q} && chown ${quote(`${owner}:${group}`)} ${q} && chmod ${mode} ${q}`);
+      // chown and chmod act on `.` once inside the directory, and only after checking that getting
+      // there followed no link: a link renamed over the path since the probe (its parent may belong
+      // to another user) would otherwise hand the directory it points to to `owner`.
+      const parent = quote(path.posix.dirname(dir));
+      const base = quote(path.posix.basename(dir));
+      await remote.run([
+        'set -e',
+        replace ? `[ -d ${q} ] || rm -f -- ${q}` : '',
+        `[ -d ${q} ] || mkdir -p -- ${q}`,
+        `parent=$(cd -P -- ${parent} && pwd -P); [ "$parent" = / ] && parent=`,
+        `cd -P -- ${q}`,
+        `[ "$(pwd -P)" = "$parent/"${base} ] || { echo ${quote(`${options.path} is a symbolic link: refusing to change it`)} >&2; exit 1; }`,
+        `chown ${quote(`${owner}:${group}`)} .`,
+        `chmod ${mode} .`,
+      ].filter(Boolean).join('\n'));
     },
   };
 }
@@ -84,7 +101,7 @@ export function symlink(options: { path: string; target: string; notify?: string
     },
     apply: async (remote) => {
       // A new link beside the old one, then rename over it: readers never see the path missing.
-      const tmp = quote(path.posix.join(path.posix.dirname(options.path), `.${path.posix.basename(options.path)}.scaleup-${randomBytes(4).toString('hex')}`));
+      const tmp = quote(path.posix.join(path.posix.dirname(options.path), `.${path.posix.basename(options.path)}.scaleup-${randomBytes(16).toString('hex')}`));
       await remote.run(`ln -s ${quote(options.target)} ${tmp} && mv -T -f ${tmp} ${q}`);
     },
   };
@@ -116,11 +133,13 @@ export function lineinfile(options: { path: string; line: string; regexp?: strin
     notify: options.notify,
     tags: options.tags,
     paths: [options.path],
-    probe: () => `if [ -f ${q} ]; then echo exists=1; grep -qxF -- ${quote(options.line)} ${q} && echo present=1; ` +
+    probe: () => `if [ -L ${q} ]; then echo exists=link; printf 'target=%s\\n' "$(readlink ${q})"; ` +
+      `elif [ -f ${q} ]; then echo exists=1; grep -qxF -- ${quote(options.line)} ${q} && echo present=1; ` +
       (options.regexp ? `grep -cE -- ${quote(options.regexp)} ${q} | sed 's/^/matches=/'; ` : '') +
       `else echo exists=0; fi`,
     decide: (out) => {
       const f = probeFields(out.stdout);
+      if (f.get('exists') === 'link') throw symlinkRefused(options.path, f.get('target') ?? '?');
       if (f.get('exists') !== '1') return [{ summary: `create with ${JSON.stringify(options.line)}` }];
       if (f.get('present') !== '1' || Number(f.get('matches') ?? '0') > 1) {
         return [{ summary: Number(f.get('matches') ?? '0') > 0 ? 'replace matching line' : 'append line' }];
@@ -131,9 +150,8 @@ export function lineinfile(options: { path: string; line: string; regexp?: strin
       // Through the environment, not `awk -v`, which would turn each backslash of the line into an escape.
       const awk = `SCALEUP_RE=${quote(options.regexp ?? '')} SCALEUP_LINE=${quote(options.line)} awk ` +
         `'BEGIN{re=ENVIRON["SCALEUP_RE"]; line=ENVIRON["SCALEUP_LINE"]; last=0} {l[NR]=$0; if (re != "" && $0 ~ re) last=NR; if ($0 == line && last == 0) have=NR} ` +
-        `END{for (i=1;i<=NR;i++) { if (i==last) print line; else if (!(re != "" && l[i] ~ re)) print l[i] } if (last==0 && !have) print line}'`;
-      const tmp = quote(`${options.path}.scaleup-${randomBytes(4).toString('hex')}`);
-      await remote.run(`touch ${q} && ${awk} ${q} > ${tmp} && chmod --reference=${q} ${tmp} && chown --reference=${q} ${tmp} && mv -f ${tmp} ${q}`);
+        `END{for (i=1;i<=NR;i++) { if (i==last) print line; else if (!(re != "" && l[i] ~ re)) print l[i] } if (last==0 && !have) print line}' "$live"`;
+      await runSafeWrite(remote, { dest: options.path, owner: 'keep', mode: 'keep', fill: awk });
     },
   };
 }

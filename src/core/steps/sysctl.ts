@@ -1,6 +1,7 @@
 // A kernel parameter: persisted in a sysctl.d file and applied live.
 import { quote } from '../quote.ts';
 import { probeFields } from './probe-output.ts';
+import { runSafeWrite } from './safe-write.ts';
 import type { Change, Step } from './step.ts';
 
 export function value(key: string, wanted: string | number, options: { file?: string; tags?: string[] } = {}): Step {
@@ -21,11 +22,11 @@ export function value(key: string, wanted: string | number, options: { file?: st
       return changes;
     },
     apply: async (remote) => {
-      const qf = quote(file);
-      await remote.run(
-        `touch ${qf} && { grep -vE -- ${quote(keyRe)} ${qf}; echo ${quote(line)}; } > ${qf}.scaleup-tmp && mv -f ${qf}.scaleup-tmp ${qf} && ` +
-        `sysctl -q -w ${quote(`${key}=${wanted}`)}`,
-      );
+      await runSafeWrite(remote, {
+        dest: file, owner: 'keep', mode: 'keep',
+        fill: `{ grep -vE -- ${quote(keyRe)} "$live" || true; echo ${quote(line)}; }`,
+      });
+      await remote.run(`sysctl -q -w ${quote(`${key}=${wanted}`)}`);
     },
   };
 }

@@ -16,7 +16,13 @@ export function group(options: { name: string; system?: boolean; tags?: string[]
   };
 }
 
-export function present(options: { name: string; system?: boolean; home?: string; shell?: string; group?: string; tags?: string[] }): Step {
+export function present(options: {
+  name: string; system?: boolean; home?: string; shell?: string; group?: string;
+  /** Supplementary groups the user must be in (others it is in are left alone). */
+  groups?: string[];
+  tags?: string[];
+}): Step {
+  const extra = options.groups ?? [];
   const q = quote(options.name);
   const shell = options.shell ?? (options.system ? '/usr/sbin/nologin' : '/bin/bash');
   const home = options.home ?? (options.system ? '/nonexistent' : `/home/${options.name}`);
@@ -24,7 +30,7 @@ export function present(options: { name: string; system?: boolean; home?: string
     name: `user ${options.name}`,
     tags: options.tags,
     probe: () => `e=$(getent passwd ${q}) && { echo exists=1; printf '%s\\n' "$e" | awk -F: '{print "home="$6; print "shell="$7}'; ` +
-      `echo "group=$(id -gn ${q})"; } || echo exists=0`,
+      `echo "group=$(id -gn ${q})"; echo "groups=$(id -Gn ${q})"; } || echo exists=0`,
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create' }];
@@ -32,15 +38,20 @@ export function present(options: { name: string; system?: boolean; home?: string
       if (f.get('shell') !== shell) changes.push({ summary: `shell ${f.get('shell')} → ${shell}` });
       if (f.get('home') !== home) changes.push({ summary: `home ${f.get('home')} → ${home}` });
       if (options.group && f.get('group') !== options.group) changes.push({ summary: `group ${f.get('group')} → ${options.group}` });
+      const member = new Set((f.get('groups') ?? '').split(' '));
+      const missing = extra.filter((g) => !member.has(g));
+      if (missing.length) changes.push({ summary: `add to ${missing.join(', ')}` });
       return changes;
     },
     apply: async (remote, changes) => {
       const g = options.group ? ` --gid ${quote(options.group)}` : options.system ? ' --user-group' : '';
       if (changes[0]?.summary === 'create') {
         const createHome = options.system ? ' --no-create-home' : ' --create-home';
-        await remote.run(`useradd${options.system ? ' --system' : ''}${createHome} --home-dir ${quote(home)} --shell ${quote(shell)}${g} ${q}`);
+        const groups = extra.length ? ` --groups ${quote(extra.join(','))}` : '';
+        await remote.run(`useradd${options.system ? ' --system' : ''}${createHome} --home-dir ${quote(home)} --shell ${quote(shell)}${g}${groups} ${q}`);
       } else {
-        await remote.run(`usermod --home ${quote(home)} --shell ${quote(shell)}${options.group ? ` --gid ${quote(options.group)}` : ''} ${q}`);
+        const groups = extra.length ? ` --append --groups ${quote(extra.join(','))}` : '';
+        await remote.run(`usermod --home ${quote(home)} --shell ${quote(shell)}${options.group ? ` --gid ${quote(options.group)}` : ''}${groups} ${q}`);
       }
     },
   };

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { ConnectError } from '../../errors.ts';
 import { SshConnection } from '../ssh.ts';
-import { runOnChannel } from '../channel-io.ts';
+import { runOnChannel, sudoAnswerer } from '../channel-io.ts';
 import { PROTOCOL_VERSION, type KeeperReply, type KeeperRequest, type KeptConnectionInfo, type KeptTarget } from './protocol.ts';
 
 /** A reused connection must open a channel within this time, else it is taken for dead and replaced. */
@@ -106,7 +106,7 @@ export class ConnectionKeeper {
             // The run went away (interrupted): the command goes with it, as it would with a direct link.
             const onGone = () => channel.close();
             socket.once('close', onGone);
-            return runOnChannel(channel, stdin, request.timeoutMs).finally(() => socket.off('close', onGone));
+            return runOnChannel(channel, stdin, request.timeoutMs, request.sudo).finally(() => socket.off('close', onGone));
           }, openTimeoutMs);
         }, request.generation);
         send(socket, { result: result!, generation });
@@ -120,7 +120,12 @@ export class ConnectionKeeper {
               let closed = false;
               channel.on('error', () => {});
               channel.on('data', (c: Buffer) => send(socket, { data: c.toString('base64') }));
-              channel.stderr.resume();
+              if (request.sudo) {
+                const answer = sudoAnswerer(request.sudo, channel, () => {});
+                channel.stderr.on('data', (c: Buffer) => answer.stderr(c));
+              } else {
+                channel.stderr.resume();
+              }
               channel.on('close', () => {
                 closed = true;
                 send(socket, { closed: true });

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConnectError } from '../../errors.ts';
 import type { Host } from '../../model.ts';
 import type { ExecResult } from '../../steps/step.ts';
-import { commandLine, commandStdin } from '../command-line.ts';
+import { commandToSend } from '../command-line.ts';
 import type { Connection } from '../connection.ts';
 import { hostLookupName, KnownHosts } from '../known-hosts.ts';
 import { lockReader, runLockScript } from '../run-lock.ts';
@@ -138,11 +138,11 @@ export class KeptConnection implements Connection {
   async exec(command: string, options: { stdin?: string | Buffer; timeoutMs?: number; become?: boolean } = {}): Promise<ExecResult> {
     this.#roundTrips++;
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
-    const stdin = commandStdin(this.host, options.stdin, options.become);
+    const send = commandToSend(this.host, command, options.stdin, options.become);
     const socket = await this.#dial();
     const request: KeeperRequest = {
       v: PROTOCOL_VERSION, op: 'exec', target: this.target, timeoutMs,
-      line: commandLine(this.host, command, options.become), stdin: stdin?.toString('base64'), generation: this.#generation,
+      line: send.line, stdin: send.stdin?.toString('base64'), sudo: send.sudo, generation: this.#generation,
     };
     try {
       for await (const reply of ask(socket, request)) {
@@ -165,7 +165,9 @@ export class KeptConnection implements Connection {
     this.#lockSocket = socket;
     const reader = lockReader(lock, this.host.name);
     try {
-      const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: commandLine(this.host, lock.script, false), generation: this.#generation };
+      // As root when the run becomes root: the lock lives in root's directory (run-lock.ts).
+      const send = commandToSend(this.host, lock.script);
+      const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: send.line, sudo: send.sudo, generation: this.#generation };
       for await (const reply of ask(socket, request)) {
         if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.error}`);
         if ('opened' in reply) this.#bind(reply.generation);

@@ -1,13 +1,15 @@
 // What a run and the connection keeper say to each other over the keeper's Unix socket: one JSON
 // object per line. A request is the first line a run writes on a fresh socket; the keeper answers on
 // the same socket. Command lines arrive already wrapped (command-line.ts): the keeper never sees a
-// host's variables, so it holds no secret beyond the stdin of the command it is running.
+// host's variables, so it holds no secret beyond the stdin of the command it is running (and, for a
+// host with a sudo password, that password, which it sends only when sudo prompts: see channel-io.ts).
 import { createHash } from 'node:crypto';
+import type { SudoAnswer } from '../command-line.ts';
 import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Everything that decides which SSH connection may serve a host; two equal targets share one. */
 export interface KeptTarget {
@@ -34,9 +36,9 @@ export interface KeptTarget {
  */
 export type KeeperRequest =
   | { v: number; op: 'connect'; target: KeptTarget }
-  | { v: number; op: 'exec'; target: KeptTarget; line: string; stdin?: string; timeoutMs: number; generation?: number }
+  | { v: number; op: 'exec'; target: KeptTarget; line: string; stdin?: string; sudo?: SudoAnswer; timeoutMs: number; generation?: number }
   /** A channel kept open until the run closes its socket (the run lock). */
-  | { v: number; op: 'stream'; target: KeptTarget; line: string; generation?: number }
+  | { v: number; op: 'stream'; target: KeptTarget; line: string; sudo?: SudoAnswer; generation?: number }
   | { v: number; op: 'list' }
   | { v: number; op: 'stop' };
 
