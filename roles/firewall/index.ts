@@ -1,8 +1,10 @@
-// Optional host firewall (nftables): each tier accepts its service port only from the tier in front
-// of it — 80 on web hosts from the load balancers, the app port from web hosts, MySQL from app
-// hosts — plus SSH. Owns one table (inet scaleup) and leaves any other ruleset alone.
+// Host firewall (nftables), first in playbooks/site.yml: each tier accepts its service port only from
+// the tier in front of it — MySQL from app hosts, the app port from web hosts, 80 on web hosts from
+// the load balancers, the frontend on the lb hosts from anyone — plus SSH and VRRP between the lb
+// peers. Owns one table (inet scaleup) and leaves any other ruleset alone.
 import { defineRole } from '../../src/core/role.ts';
 import { command, file, pkg, service } from '../../src/core/steps/index.ts';
+import { sshGuard } from './ssh-guard.ts';
 import { firewallDefaults, firewallRules, validateFirewall, type FirewallVars } from './vars.ts';
 
 const RULES_FILE = '/etc/nftables.conf';
@@ -14,6 +16,8 @@ export default defineRole<FirewallVars>({
   defaults: firewallDefaults,
   steps(v, { host, facts, hostsIn }) {
     return [
+      // First: a run whose own SSH session the new rules would drop stops here, before any change.
+      sshGuard(v),
       pkg.installed(['nftables']),
       file.template({
         src: 'firewall/nftables.conf.ejs',
@@ -23,11 +27,11 @@ export default defineRole<FirewallVars>({
         validate: 'nft -c -f %s',
         notify: ['reload firewall'],
       }),
-      // systemd loads the file at boot through nftables.service; Debian ships no sysv script for it,
-      // so there the rules are loaded whenever our table is missing (e.g. after a reboot).
-      facts.initSystem === 'systemd'
-        ? service.running('nftables', { enabled: true })
-        : command.run({ name: 'load firewall rules', command: LOAD, unless: 'nft list table inet scaleup' }),
+      // systemd loads the file at boot through nftables.service; Debian ships no sysv script for it.
+      ...(facts.initSystem === 'systemd' ? [service.running('nftables', { enabled: true })] : []),
+      // An active nftables.service says nothing about the live rules (`nft flush ruleset` leaves it
+      // active), and on sysv nothing loads them after a reboot: load them whenever our table is missing.
+      command.run({ name: 'load firewall rules', command: LOAD, unless: 'nft list table inet scaleup' }),
     ];
   },
   handlers: () => ({ 'reload firewall': command.run({ name: 'reload firewall', command: LOAD }) }),

@@ -1,21 +1,24 @@
 // The firewall role's variables and the rules it derives from the inventory: each tier accepts its
-// service port only from the tier in front of it.
+// service port only from the tier in front of it (db ← app ← web ← lb ← anyone), addresses taken from
+// the inventory's groups; SSH from firewall_ssh_sources; the HAProxy stats page from
+// firewall_admin_sources only.
 import type { Host, Inventory } from '../../src/core/model.ts';
 import { haproxyDefaults, type HaproxyVars } from '../haproxy/vars.ts';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { mergeSources, parseSource } from './sources.ts';
 
 export type FirewallVars = Pick<
   SharedVars,
   'lb_group' | 'web_group' | 'app_group' | 'db_group' | 'nginx_port' | 'app_port' | 'mysql_port'
 > &
   Pick<HaproxyVars, 'haproxy_frontend_port' | 'haproxy_stats_port'> & {
-    /** SSH port: always open (the engine's own way in). */
+    /** Port sshd listens on: the only port open on every host (the engine's own way in). */
     firewall_ssh_port: number;
-    /** IPv4 addresses/networks allowed to SSH; empty = anyone. */
+    /** IPv4 addresses/networks allowed to SSH; empty = anyone. A run that would close SSH to itself refuses. */
     firewall_ssh_sources: string[];
-    /** Extra IPv4 addresses/networks (control node, monitoring) allowed to every tier's service port and the stats page. */
+    /** IPv4 addresses/networks (control node, monitoring) allowed to the HAProxy stats page and every tier's service port; empty = the stats page is closed. */
     firewall_admin_sources: string[];
   };
 
@@ -34,8 +37,10 @@ export interface FirewallRule {
   /** `tcp` with a port, or `vrrp` (IP protocol 112). */
   proto: 'tcp' | 'vrrp';
   port?: number;
-  /** IPv4 sources; null = any source. An empty list yields no rule. */
+  /** IPv4 sources (merged: no overlap, as nft wants a set); null = any source; [] = no rule. */
   sources: string[] | null;
+  /** With no sources: why the port stays closed (printed in the file instead of the rule). */
+  closed?: string;
 }
 
 /** The accept rules of `host`, from the groups it is in. */
@@ -44,27 +49,35 @@ export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: s
   const addresses = (group: string, exclude?: string) =>
     hostsIn(group).filter((h) => h.name !== exclude).map((h) => h.address);
   const inGroup = (group: string) => hostsIn(group).some((h) => h.name === host.name);
+  /** The tier in front of `group` (plus the admin sources) may reach `port`. */
+  const fromTier = (comment: string, port: number, group: string): FirewallRule => ({
+    comment, proto: 'tcp', port, sources: mergeSources([...addresses(group), ...admin]),
+    closed: `no host in group '${group}'`,
+  });
+
   const rules: FirewallRule[] = [
-    { comment: 'ssh', proto: 'tcp', port: vars.firewall_ssh_port, sources: vars.firewall_ssh_sources.length ? vars.firewall_ssh_sources : null },
+    vars.firewall_ssh_sources.length
+      ? { comment: 'ssh from firewall_ssh_sources', proto: 'tcp', port: vars.firewall_ssh_port, sources: mergeSources(vars.firewall_ssh_sources) }
+      : { comment: 'ssh', proto: 'tcp', port: vars.firewall_ssh_port, sources: null },
   ];
   if (inGroup(vars.lb_group)) {
     rules.push({ comment: 'http on the VIP from anyone', proto: 'tcp', port: vars.haproxy_frontend_port, sources: null });
-    rules.push({ comment: 'haproxy stats (password protected)', proto: 'tcp', port: vars.haproxy_stats_port, sources: admin.length ? admin : null });
-    rules.push({ comment: 'vrrp from the other load balancers', proto: 'vrrp', sources: addresses(vars.lb_group, host.name) });
+    rules.push({
+      comment: 'haproxy stats from firewall_admin_sources', proto: 'tcp', port: vars.haproxy_stats_port, sources: mergeSources(admin),
+      closed: 'firewall_admin_sources is empty',
+    });
+    // keepalived talks unicast VRRP (IP protocol 112) from each peer's own address
+    // (unicast_src_ip): nothing else passes between the peers. ARP (the VIP moving) is not IP.
+    rules.push({
+      comment: 'vrrp from the other load balancers', proto: 'vrrp', sources: mergeSources(addresses(vars.lb_group, host.name)),
+      closed: 'no other load balancer in the inventory',
+    });
   }
-  if (inGroup(vars.web_group)) {
-    rules.push({ comment: `nginx from the load balancers`, proto: 'tcp', port: vars.nginx_port, sources: [...addresses(vars.lb_group), ...admin] });
-  }
-  if (inGroup(vars.app_group)) {
-    rules.push({ comment: 'app from the web hosts', proto: 'tcp', port: vars.app_port, sources: [...addresses(vars.web_group), ...admin] });
-  }
-  if (inGroup(vars.db_group)) {
-    rules.push({ comment: 'mysql from the app hosts', proto: 'tcp', port: vars.mysql_port, sources: [...addresses(vars.app_group), ...admin] });
-  }
+  if (inGroup(vars.web_group)) rules.push(fromTier('nginx from the load balancers', vars.nginx_port, vars.lb_group));
+  if (inGroup(vars.app_group)) rules.push(fromTier('app from the web hosts', vars.app_port, vars.web_group));
+  if (inGroup(vars.db_group)) rules.push(fromTier('mysql from the app hosts', vars.mysql_port, vars.app_group));
   return rules;
 }
-
-const SOURCE = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 
 /** Checks made before connecting: every address that reaches an nft rule is an IPv4 address or network. */
 export function validateFirewall(inventory: Inventory, hosts: Host[], defaults: FirewallVars = firewallDefaults): string[] {
@@ -83,9 +96,12 @@ export function validateFirewall(inventory: Inventory, hosts: Host[], defaults: 
         continue;
       }
       for (const s of list) {
-        const [ip] = String(s).split('/');
-        if (!SOURCE.test(String(s)) || ipv4ToNumber(ip!) === null) problems.push(`${host.name}: ${key}: '${s}' is not an IPv4 address or network`);
+        if (parseSource(String(s)) === null) problems.push(`${host.name}: ${key}: '${s}' is not an IPv4 address or network`);
       }
+    }
+    const port = v.firewall_ssh_port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`${host.name}: firewall_ssh_port ${port} must be a TCP port (1–65535)`);
     }
   }
   return [...new Set(problems)];
