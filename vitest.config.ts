@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The CLI, bundled once for the suites that start it (test/unit/cli-harness.ts).
+          globalSetup: ['test/unit/global-setup.ts'],
         },
       },
       {

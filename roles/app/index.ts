@@ -13,6 +13,7 @@ export default defineRole<AppVars>({
   description: 'The Node.js sample app as atomic releases, with its env file and a supervised service',
   defaults: appDefaults,
   required: ['mysql_app_password'],
+  secrets: ['mysql_app_password'],
   steps(v, { host, facts, hostsIn }) {
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
     const release = readRelease(v.app_source);
@@ -49,7 +50,9 @@ export default defineRole<AppVars>({
         dest: paths.envFile,
         owner: v.app_user,
         group: v.app_user,
+        // Holds the database password.
         mode: '0600',
+        secret: true,
         vars,
         notify: restart,
       }),

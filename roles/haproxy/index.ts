@@ -10,6 +10,7 @@ export default defineRole<HaproxyVars>({
   description: 'HAProxy on the VIP: HTTP load balancing over all web hosts with health checks',
   defaults: haproxyDefaults,
   required: ['vip', 'haproxy_stats_password'],
+  secrets: ['haproxy_stats_password'],
   steps(v) {
     secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
     return [
@@ -20,10 +21,11 @@ export default defineRole<HaproxyVars>({
       file.template({
         src: 'haproxy/haproxy.cfg.ejs',
         dest: '/etc/haproxy/haproxy.cfg',
-        // Holds the stats password: readable by root and the haproxy group only.
+        // Holds the stats password: readable by root and the haproxy group only, never in a diff.
         owner: 'root',
         group: 'haproxy',
         mode: '0640',
+        secret: true,
         vars: { quote: haproxyQuote },
         validate: 'haproxy -c -q -f %s',
         notify: ['reload haproxy'],

@@ -13,6 +13,7 @@ export default defineRole<KeepalivedVars>({
   description: 'keepalived: the VIP on the lb pair (VRRP, unicast), following a live HAProxy',
   defaults: keepalivedDefaults,
   required: ['vip'],
+  secrets: ['keepalived_auth_pass'],
   steps(v, { host, facts, hostsIn }) {
     const vars = keepalivedTemplateVars(v, host, facts, hostsIn(v.lb_group));
     // systemd only: HAProxy hands the VIP over before it stops, and a dead keepalived is restarted.
@@ -48,8 +49,10 @@ export default defineRole<KeepalivedVars>({
       file.template({
         src: 'keepalived/keepalived.conf.ejs',
         dest: '/etc/keepalived/keepalived.conf',
-        // May hold the VRRPv2 password.
+        // May hold the VRRPv2 password. Secret even with VRRPv3: the file on the host may still hold
+        // the password of a VRRPv2 setup, and a diff would show it on the line it removes.
         mode: '0640',
+        secret: true,
         vars,
         validate: 'keepalived --config-test -f %s',
         notify: ['reload keepalived'],

@@ -11,6 +11,7 @@ export default defineRole<MysqlVars>({
   description: 'MariaDB/MySQL on the private address, secured, with the app database and per-app-host accounts',
   defaults: mysqlDefaults,
   required: ['mysql_app_password'],
+  secrets: ['mysql_app_password'],
   steps(v, { host, facts, hostsIn }) {
     const p = mysqlPlatform(facts);
     const sql = { client: p.client, flavor: p.flavor };

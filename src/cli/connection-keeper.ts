@@ -4,18 +4,18 @@
 import { spawn } from 'node:child_process';
 import { InventoryError } from '../core/errors.ts';
 import { ask, dial, type KeeperAccess } from '../core/connection/kept/kept-connection.ts';
+import { SSH_PERSIST_RULE, wholeNumberProblem } from './commands/numeric-flags.ts';
 import { keeperDir, keeperSocketPath, PROTOCOL_VERSION, type KeeperReply } from '../core/connection/kept/protocol.ts';
 
 export const DEFAULT_SSH_PERSIST_SECONDS = 60;
 
-export function sshPersistSeconds(flag?: string): number {
-  const given = flag ?? process.env.SCALEUP_SSH_PERSIST;
+/** `--ssh-persist` (checked by commander: sshPersistFlag), else $SCALEUP_SSH_PERSIST, else the default. */
+export function sshPersistSeconds(flag?: number): number {
+  if (flag !== undefined) return flag;
+  const given = process.env.SCALEUP_SSH_PERSIST;
   if (given === undefined || given === '') return DEFAULT_SSH_PERSIST_SECONDS;
-  if (!/^\d+$/.test(given)) {
-    throw new InventoryError(`'${given}' is not a number of seconds (0 keeps no connection)`, {
-      file: flag === undefined ? '(environment)' : '(command line)', field: flag === undefined ? 'SCALEUP_SSH_PERSIST' : '--ssh-persist',
-    });
-  }
+  const problem = wholeNumberProblem(given, SSH_PERSIST_RULE);
+  if (problem) throw new InventoryError(`'${given}' is not ${problem}`, { file: '(environment)', field: 'SCALEUP_SSH_PERSIST' });
   return Number(given);
 }
 
@@ -26,6 +26,28 @@ function socketPath(): string | undefined {
   return dir && entry ? keeperSocketPath(dir, entry) : undefined;
 }
 
+/**
+ * What the keeper may inherit of the run's environment: it outlives the run, and any process of the
+ * same user can read its environment (/proc/PID/environ), so it gets an allow-list, never the run's
+ * whole environment (which may hold SCALEUP_VAULT_PASSWORD, a CI token, a cloud key…). Kept: what
+ * a process needs to be an ordinary process of its user (PATH, HOME for `~` in ssh config and key
+ * paths, USER, LOGNAME, the locale, TZ for its timestamps, TMPDIR for tsx's cache when it runs from
+ * source), and what the keeper reads: SSH_AUTH_SOCK (the agent, for a host without a key file),
+ * XDG_RUNTIME_DIR (its socket's folder), SCALEUP_SSH_CONFIG (the ssh config it resolves hosts with)
+ * and SCALEUP_FROM_SOURCE (bin/provision.js: it runs the same code as the run that started it).
+ */
+export const KEEPER_ENVIRONMENT = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
+  'SSH_AUTH_SOCK', 'XDG_RUNTIME_DIR', 'SCALEUP_SSH_CONFIG', 'SCALEUP_FROM_SOURCE',
+] as const;
+
+/** The environment the keeper is started with: only the allow-listed variables of `env` that are set. */
+export function keeperEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const name of KEEPER_ENVIRONMENT) if (env[name] !== undefined) kept[name] = env[name];
+  return kept;
+}
+
 export function keeperAccess(persistSeconds: number): KeeperAccess | undefined {
   const path = persistSeconds > 0 ? socketPath() : undefined;
   if (!path) return undefined;
@@ -34,7 +56,7 @@ export function keeperAccess(persistSeconds: number): KeeperAccess | undefined {
   const start = () => {
     if (!exited) {
       let gone = false;
-      const child = spawn(process.execPath, [process.argv[1]!, '__keeper', path], { detached: true, stdio: 'ignore' });
+      const child = spawn(process.execPath, [process.argv[1]!, '__keeper', path], { detached: true, stdio: 'ignore', env: keeperEnvironment() });
       child.once('error', () => (gone = true));
       child.once('exit', () => (gone = true));
       child.unref();

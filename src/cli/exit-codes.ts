@@ -8,6 +8,8 @@ export const EXIT = {
   drift: 3,
   unreachable: 4,
   interrupted: 130,
+  /** A bug in scaleup (sysexits' EX_SOFTWARE): one line, the trace in a file. */
+  internal: 70,
 } as const;
 
 export function exitCodeFor(result: RunResult, detailedExitCode = false): number {

@@ -8,7 +8,9 @@ import { registerVerifyCommand } from './commands/verify.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerConnectionsCommand } from './commands/connections.ts';
+import { safeHostText } from '../core/host-text.ts';
 import { EXIT } from './exit-codes.ts';
+import { internalErrorLine } from './internal-error.ts';
 
 /** Builds the `provision` command tree. Each command module registers itself. */
 export function buildProgram(): Command {
@@ -34,27 +36,40 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   return program;
 }
 
-/** Maps an error to what a person sees and the exit code; a stack trace only for real bugs. */
-function report(err: unknown): number {
+// What a file system refuses (a path missing, a directory, not writable, full): about the person's
+// paths and machine, not a bug, even when no check of ours caught it first.
+const FILE_SYSTEM_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENAMETOOLONG', 'ELOOP']);
+
+function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return err instanceof Error && typeof e.syscall === 'string' && typeof e.path === 'string' && FILE_SYSTEM_CODES.has(e.code ?? '');
+}
+
+/** Maps an error to what a person sees and the exit code; never a stack trace, a bug's goes to a file. */
+function report(err: unknown, argv: string[]): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (err instanceof UserAbort || (err instanceof Error && err.name === 'ExitPromptError')) {
     process.stderr.write(`${err instanceof UserAbort ? err.message : 'aborted'}\n`);
     return EXIT.interrupted;
   }
   if (err instanceof InventoryError || err instanceof InventoryErrors) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${safeHostText(err.message)}\n`);
     return EXIT.usage;
   }
   if (err instanceof ConnectError) {
-    process.stderr.write(`unreachable: ${err.message}\n`);
+    process.stderr.write(`unreachable: ${safeHostText(err.message)}\n`);
     return EXIT.unreachable;
   }
   if (err instanceof ScaleupError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${safeHostText(err.message)}\n`);
     return EXIT.usage;
   }
-  process.stderr.write(`internal error (please report): ${err instanceof Error ? err.stack : String(err)}\n`);
-  return 70;
+  if (isFileSystemError(err)) {
+    process.stderr.write(`error: ${safeHostText(err.message)}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`${internalErrorLine(err, argv)}\n`);
+  return EXIT.internal;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -74,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
         const { runWizard } = await import('./wizard/index.ts');
         return await runWizard({ buildProgram });
       } catch (err) {
-        return report(err);
+        return report(err, argv);
       }
     }
     program.outputHelp({ error: true });
@@ -84,6 +99,6 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    return report(err);
+    return report(err, argv);
   }
 }

@@ -3,16 +3,20 @@
 import path from 'node:path';
 import { openSsh } from '../core/connection/open.ts';
 import { keeperAccess, sshPersistSeconds } from './connection-keeper.ts';
-import { InventoryError, InventoryErrors } from '../core/errors.ts';
+import { InventoryError, InventoryErrors, type SourceLocation } from '../core/errors.ts';
 import { selectHosts } from '../core/host-pattern.ts';
-import { loadInventory } from '../core/inventory.ts';
+import { loadInventory, openInventorySecrets, readInventory } from '../core/inventory.ts';
 import type { Host, Inventory, VarValue } from '../core/model.ts';
 import { loadPlaybook } from '../core/playbook.ts';
 import { preflight } from '../core/preflight.ts';
+import type { Role } from '../core/role.ts';
 import { listRoles, loadRole } from '../core/role-loader.ts';
+import { plainTextSecrets, roleSecretValues, type PlainSecret } from '../core/role-secrets.ts';
 import type { PlannedPlay } from '../core/run.ts';
 import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
+import { defaultSecretsFile } from '../core/vault.ts';
+import { displayPath } from '../core/yaml-source.ts';
 
 export interface ProjectOptions {
   inventory?: string;
@@ -29,6 +33,8 @@ export interface Project {
   inventory: Inventory;
   plays: PlannedPlay[];
   redactor: Redactor;
+  /** What the person should fix although the run can go ahead (a secret in plain text), one line each. */
+  warnings: string[];
   connect: (host: Host) => Promise<Connection>;
 }
 
@@ -38,51 +44,79 @@ function collectSecrets(value: VarValue, redactor: Redactor): void {
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectSecrets(v, redactor));
 }
 
-/** A redactor that knows every secret value of the inventory (overridden ones too). */
-export function redactorFor(inventory: Inventory): Redactor {
+/**
+ * A redactor that knows every secret value of the inventory (overridden ones too) and the value of
+ * every variable `roles` declare secret, on every host, also when it is plain text.
+ */
+export function redactorFor(inventory: Inventory, roles: Role[] = []): Redactor {
   const redactor = new Redactor();
   for (const secret of Object.values(inventory.secrets ?? {})) redactor.add(secret);
   for (const host of inventory.hosts.values()) for (const v of Object.values(host.vars)) collectSecrets(v, redactor);
+  for (const value of roleSecretValues(inventory, roles)) redactor.add(value);
   return redactor;
 }
 
-export async function loadInventoryWithSecrets(file: string | undefined, ageKeyFile?: string): Promise<Inventory> {
+function where(location: SourceLocation): string {
+  const at = [location.file, location.line, location.column].filter((p) => p !== undefined).join(':');
+  return location.field ? `${at} (${location.field})` : at;
+}
+
+/** The warning for a secret variable stored in plain text: where it is set and how to move it into the vault. */
+export function plainSecretWarning(plain: PlainSecret, inventory: Inventory): string {
+  const secretsFile = displayPath(inventory.secretsFile ?? defaultSecretsFile(inventory.file));
+  const set = `provision vault set ${secretsFile} ${plain.name}`;
+  const how = inventory.secretsFile ? set : `provision vault init -i ${displayPath(inventory.file)}, then ${set}`;
+  return `${plain.name} is a secret but is stored in plain text at ${plain.locations.map(where).join(', ')}; ` +
+    `keep it in the vault instead (${how}) and remove the plain-text value`;
+}
+
+function inventoryFile(file: string | undefined): string {
   if (!file) {
     throw new InventoryError('no inventory given: pass -i FILE or set SCALEUP_INVENTORY', { file: '(command line)', field: '--inventory' });
   }
-  return loadInventory(path.resolve(file), { ageKeyFile });
+  return path.resolve(file);
+}
+
+export async function loadInventoryWithSecrets(file: string | undefined, ageKeyFile?: string): Promise<Inventory> {
+  return loadInventory(inventoryFile(file), { ageKeyFile });
 }
 
 export async function loadProject(options: ProjectOptions): Promise<Project> {
-  const inventory = await loadInventoryWithSecrets(options.inventory, options.ageKeyFile);
+  const file = inventoryFile(options.inventory);
+  // The command line is checked against the inventory before its secrets are opened: a mistyped
+  // --role or --limit is reported without asking for a passphrase or reading the identity file.
+  const plain = readInventory(file);
   const known = listRoles();
-  const playbook = loadPlaybook(path.resolve(options.playbook), inventory, known);
+  const playbook = loadPlaybook(path.resolve(options.playbook), plain, known);
   for (const r of options.roles ?? []) {
     if (!known.includes(r)) throw new InventoryError(`unknown role '${r}'; roles are: ${known.join(', ')}`, { file: '(command line)', field: '--role' });
     if (!playbook.plays.some((p) => p.roles.includes(r))) {
       throw new InventoryError(`role '${r}' is not in ${options.playbook}`, { file: '(command line)', field: '--role' });
     }
   }
-  const limited = options.limit?.length ? new Set(selectHosts(inventory, options.limit.join(',')).map((h) => h.name)) : undefined;
-
-  const plays: PlannedPlay[] = [];
-  for (const play of playbook.plays) {
+  const limited = options.limit?.length ? new Set(selectHosts(plain, options.limit.join(',')).map((h) => h.name)) : undefined;
+  const selected = playbook.plays.flatMap((play) => {
     const roleNames = options.roles?.length ? play.roles.filter((r) => options.roles!.includes(r)) : play.roles;
-    if (!roleNames.length) continue;
-    const hosts = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h.name));
-    if (!hosts.length) continue;
-    plays.push({
-      name: play.name,
-      hosts,
-      roles: await Promise.all(roleNames.map(loadRole)),
-      serial: play.serial,
-      maxFailPercentage: play.maxFailPercentage,
-    });
-  }
-  if (!plays.length) {
+    const hosts = selectHosts(plain, play.hosts).filter((h) => !limited || limited.has(h.name)).map((h) => h.name);
+    return roleNames.length && hosts.length ? [{ play, roleNames, hosts }] : [];
+  });
+  if (!selected.length) {
     throw new InventoryError('nothing to do: no play matches the given --role/--limit', { file: '(command line)', field: '--limit' });
   }
-  const redactor = redactorFor(inventory);
+
+  const inventory = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
+  const plays: PlannedPlay[] = await Promise.all(selected.map(async ({ play, roleNames, hosts }) => ({
+    name: play.name,
+    hosts: hosts.map((name) => inventory.hosts.get(name)!),
+    roles: await Promise.all(roleNames.map(loadRole)),
+    serial: play.serial,
+    maxFailPercentage: play.maxFailPercentage,
+  })));
+  // Every role's secrets, not only those of the roles this run applies: a host's output (an error,
+  // a file shown by --diff) may quote any value the host holds.
+  const roles = await Promise.all(known.map(loadRole));
+  const redactor = redactorFor(inventory, roles);
+  const warnings = plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory));
   try {
     preflight(inventory, plays);
   } catch (err) {
@@ -98,6 +132,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     inventory,
     plays,
     redactor,
+    warnings,
     connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: options.acceptNewHostKeys }, keeper),
   };
 }

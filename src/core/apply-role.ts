@@ -12,7 +12,8 @@ import { probeBatch } from './probe-batch.ts';
 import { quote } from './quote.ts';
 import { remoteFor } from './remote.ts';
 import type { EventSink, StepResult } from './results.ts';
-import { redactDiff, type Redactor } from './secret.ts';
+import type { Redactor } from './secret.ts';
+import { shownLine, shownResult, shownText } from './shown-text.ts';
 import type { Change, Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
 
 export interface RoleRun {
@@ -78,9 +79,8 @@ async function writePending(run: RoleRun, names: string[]): Promise<void> {
   await run.conn.exec(command, { timeoutMs: run.stepTimeoutMs });
 }
 
-function errorText(err: unknown, redactor: Redactor): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return redactor.redact(message);
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
@@ -92,8 +92,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   let unreachable: string | undefined;
 
   const record = (r: StepResult) => {
-    // A step's name is built from role variables (a path, a package…): it can hold a secret too.
-    const shown = { ...r, step: redactor.redact(r.step) };
+    const shown = shownResult(r, redactor);
     results.push(shown);
     emit({ type: 'step', result: shown });
   };
@@ -118,7 +117,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         continue;
       }
       let started = performance.now();
-      emit({ type: 'step-start', host, role, step: redactor.redact(step.name) });
+      emit({ type: 'step-start', host, role, step: shownLine(step.name, redactor) });
       let changes: Change[];
       try {
         if (stale.has(i)) {
@@ -144,8 +143,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         }
       } catch (err) {
         if (err instanceof ConnectError) throw err;
-        const error = errorText(err, redactor);
-        record({ host, role, step: step.name, status: 'failed', durationMs: performance.now() - started, error });
+        record({ host, role, step: step.name, status: 'failed', durationMs: performance.now() - started, error: messageOf(err) });
         failed = true;
         break;
       }
@@ -154,8 +152,8 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         host, role, step: step.name,
         status: changes.length ? 'changed' : 'ok',
         durationMs: performance.now() - started,
-        changes: changes.length ? changes.map((c) => redactor.redact(c.summary)) : undefined,
-        diff: diff ? redactDiff(diff, redactor) : undefined,
+        changes: changes.length ? changes.map((c) => c.summary) : undefined,
+        diff: diff || undefined,
       });
       if (changes.length) {
         for (const h of step.notify ?? []) if (!notified.includes(h)) notified.push(h);
@@ -167,7 +165,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
     }
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
-    unreachable = errorText(err, redactor);
+    unreachable = shownText(messageOf(err), redactor);
   }
 
   if (run.check) {
@@ -193,10 +191,10 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         });
       } catch (err) {
         if (err instanceof ConnectError) {
-          unreachable = errorText(err, redactor);
+          unreachable = shownText(messageOf(err), redactor);
           break;
         }
-        record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: errorText(err, redactor) });
+        record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: messageOf(err) });
         failed = true;
         unrun.push(name);
       }
@@ -207,7 +205,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         await writePending(run, unrun);
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err;
-        unreachable = errorText(err, redactor);
+        unreachable = shownText(messageOf(err), redactor);
       }
     }
   }

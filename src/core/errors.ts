@@ -52,7 +52,7 @@ export class ConnectError extends ScaleupError {
 /** Another run holds the host's lock: this run did not touch the host. */
 export class LockedError extends ConnectError {}
 
-/** A step failed on a host. `command` and `stderr` are already redacted. */
+/** A step failed on a host. `command` and `stderr` are already redacted, and escaped (host-text.ts). */
 export class StepError extends ScaleupError {
   constructor(
     message: string,

@@ -58,7 +58,15 @@ export interface LoadInventoryOptions {
  * Throws InventoryError / InventoryErrors only, each naming file, line, column and field.
  */
 export async function loadInventory(file: string, options: LoadInventoryOptions = {}): Promise<Inventory> {
-  const inventory = readInventory(file);
+  return openInventorySecrets(readInventory(file), options);
+}
+
+/**
+ * The second half of {@link loadInventory}: an inventory already read, with its secrets file decrypted
+ * into every host's vars. For callers that check the rest of the command line against the inventory
+ * first, so that a typo is reported before anyone is asked for a passphrase.
+ */
+export async function openInventorySecrets(inventory: Inventory, options: LoadInventoryOptions = {}): Promise<Inventory> {
   if (options.secrets) return withSecrets(inventory, options.secrets);
   if (options.skipSecrets || !inventory.secretsFile) return inventory;
   const opened = await openSecretsFile(inventory.secretsFile, {

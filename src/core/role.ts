@@ -20,6 +20,12 @@ export interface Role<V extends Vars = Vars> {
   defaults: V;
   /** Variables the role cannot run without (typically secrets); checked before any connection. */
   required?: (keyof V & string)[];
+  /**
+   * Variables whose value is a secret. A secret usually arrives as a Secret from the vault, which
+   * masks itself; declared here, it is masked in every output even when someone put it in the
+   * inventory as plain text (which the CLI warns about), and whatever role default it falls back to.
+   */
+  secrets?: (keyof V & string)[];
   /** The steps for one host, in order. `vars` = defaults < all < group < host. */
   steps(vars: V, ctx: RoleContext): Step[];
   /** Handlers by name, e.g. `reload nginx`; steps notify them by that name. */

@@ -10,6 +10,7 @@ import type { Host, Inventory, Vars } from './model.ts';
 import { emptyTotals, type EventSink, type HostTotals, type RunResult, type StepResult } from './results.ts';
 import type { Role, RoleContext } from './role.ts';
 import type { Redactor } from './secret.ts';
+import { shownText } from './shown-text.ts';
 import { probeBatch } from './probe-batch.ts';
 import type { Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
 
@@ -188,7 +189,8 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
         }
       }
     } catch (err) {
-      const message = options.redactor.redact(err instanceof Error ? err.message : String(err));
+      // A lock holder's description, a facts command's output: host text, shown safe like a step's.
+      const message = shownText(err instanceof Error ? err.message : String(err), options.redactor);
       if (!(err instanceof ConnectError)) {
         // An engine bug or a role that threw outside a step: fail the host, never the whole run.
         t.failed++;

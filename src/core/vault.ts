@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as age from 'age-encryption';
 import { isMap, parseDocument } from 'yaml';
 import { InventoryError, type SourceLocation } from './errors.ts';
+import { readPrivateFile } from './private-file.ts';
 import { VAR_NAME_RE } from './inventory-schema.ts';
 import { Secret } from './secret.ts';
 import { asciiJson, displayPath, parseYamlBytes, throwIfAny } from './yaml-source.ts';
@@ -112,8 +113,12 @@ export async function readIdentityFile(file: string): Promise<{ identities: Secr
   const display = displayPath(file);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // Refused when others may read or change it, as OpenSSH refuses such a private key. The lab's
+    // committed key (inventory/lab.agekey, a public test key) is no exception: git keeps no modes, so
+    // `provision lab up` makes it 0600 before the lab uses it.
+    text = readPrivateFile(file, (reason) => new InventoryError(`age key file ${reason}`, { file: display }), display).toString('utf8');
   } catch (err) {
+    if (err instanceof InventoryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InventoryError(
       `cannot read age key file: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,

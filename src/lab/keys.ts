@@ -30,6 +30,14 @@ export async function ensureLabKey(paths: LabPaths): Promise<string> {
   return (await readFile(`${paths.sshKey}.pub`, 'utf8')).trim();
 }
 
+/**
+ * Makes the committed lab age identity private (0600). Git keeps no file modes, so a checkout leaves
+ * it as the umask says (0644), and scaleup refuses an identity others may read, lab key or not.
+ */
+export async function protectLabAgeKey(paths: LabPaths): Promise<void> {
+  if (existsSync(paths.ageKey)) await chmod(paths.ageKey, 0o600);
+}
+
 /** A host's ed25519 host key from the cache, generated the first time the host name is used. */
 export async function ensureHostKey(paths: LabPaths, name: string): Promise<HostKey> {
   const privateKey = join(paths.cache, 'hostkeys', name, 'ssh_host_ed25519_key');

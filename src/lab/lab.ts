@@ -13,7 +13,7 @@ import {
 } from './host.ts';
 import { labInventory } from './inventory.ts';
 import { raiseKernelLimits } from './kernel-limits.ts';
-import { ensureHostKey, ensureLabKey, writeKnownHosts } from './keys.ts';
+import { ensureHostKey, ensureLabKey, protectLabAgeKey, writeKnownHosts } from './keys.ts';
 import { createHostNetwork, ensureBridge } from './network.ts';
 import type { LabPaths } from './paths.ts';
 import { ensurePrerequisites } from './prereqs.ts';
@@ -101,6 +101,7 @@ export function upSteps(paths: LabPaths, opts: UpOptions): LabStep[] {
       title: 'SSH keys and known_hosts',
       run: async () => {
         const labPublicKey = await ensureLabKey(paths);
+        await protectLabAgeKey(paths);
         const keys = await Promise.all(hosts.map((h) => ensureHostKey(paths, h.name)));
         await writeKnownHosts(
           paths,

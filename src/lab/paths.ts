@@ -16,6 +16,8 @@ export interface LabPaths {
   knownHosts: string;
   /** The committed inventory of the five default hosts. */
   inventory: string;
+  /** The committed age identity that decrypts the lab's secrets (a public test key). */
+  ageKey: string;
   /** Written by `lab up` for any other host set. */
   generatedInventory: string;
 }
@@ -36,6 +38,7 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
     sshKey: join(labDir, 'id_ed25519'),
     knownHosts: join(labDir, 'known_hosts'),
     inventory: join(PROJECT_ROOT, 'inventory', 'lab.yml'),
+    ageKey: join(PROJECT_ROOT, 'inventory', 'lab.agekey'),
     generatedInventory: join(labDir, 'inventory.yml'),
   };
 }

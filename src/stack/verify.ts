@@ -3,6 +3,7 @@
 // HAProxy sees every web host UP; nginx and the apps answer; the app's DB user can log in from
 // the app hosts and only from there. Read-only: nothing on any host is changed.
 import type { Connection } from '../core/connection/connection.ts';
+import { safeHostLine } from '../core/host-text.ts';
 import { quote } from '../core/quote.ts';
 import type { Host, Inventory, Vars } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
@@ -50,6 +51,18 @@ export async function vipHolder(view: StackView, conns: Map<string, Connection>)
   return undefined;
 }
 
+/**
+ * The stats page fetched by `curl` on the host, its credentials in a config read from stdin: never on a
+ * command line, where any local user would read them in `ps`.
+ */
+async function statsFrom(conn: Connection, url: string, credentials: string): Promise<{ status: number; body: string; error?: string }> {
+  const config = `user = "${credentials.replace(/[\\"]/g, '\\$&')}"\n`;
+  const r = await conn.exec(`curl -s -m 3 -K - -w '\\n%{http_code}' ${quote(url)}`, { stdin: config });
+  const at = r.stdout.lastIndexOf('\n');
+  const status = Number(r.stdout.slice(at + 1)) || 0;
+  return { status, body: r.stdout.slice(0, at), error: status ? undefined : `curl exit ${r.exitCode}` };
+}
+
 /** Remote `curl` from one host to another: the HTTP status code ('000' when nothing answered). */
 async function curlFrom(conn: Connection, url: string): Promise<string> {
   const r = await conn.exec(`curl -s -o /dev/null -m 3 -w '%{http_code}' ${quote(url)}`);
@@ -69,7 +82,8 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
   const apps = groupHosts(inv, sharedDefaults.app_group);
   const dbs = groupHosts(inv, sharedDefaults.db_group);
   const checks: Check[] = [];
-  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  // A detail quotes what hosts and the app answered: shown as text, whatever control characters it holds.
+  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail: safeHostLine(detail) });
   const anyHost = lbs[0] ?? [...inv.hosts.values()][0]!;
   const v = vars(anyHost);
 
@@ -91,11 +105,11 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
     }
     add('exactly one load balancer holds the VIP', holders.length === 1, holders.length ? `held by ${holders.join(', ')}` : 'nobody holds it');
 
-    // 3. Each HAProxy sees every web host UP (its stats page, with the stats password).
+    // 3. Each HAProxy sees every web host UP (its stats page, with the stats password), asked on the
+    // lb itself: the firewall opens the stats port only to firewall_admin_sources.
     for (const lb of lbs) {
       const lv = vars(lb);
-      const auth = Buffer.from(`${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`).toString('base64');
-      const stats = await httpGet(`http://${lb.address}:${lv.haproxy_stats_port}/;csv`, { headers: { Authorization: `Basic ${auth}` } });
+      const stats = await statsFrom(conns.get(lb.name)!, `http://${lb.address}:${lv.haproxy_stats_port}/;csv`, `${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`);
       const rows = stats.body.split('\n').map((l) => l.split(','));
       const statusOf = (web: Host) => rows.find((r) => r[1] === web.name)?.[17];
       const states = webs.map((w) => `${w.name} ${statusOf(w) ?? 'missing'}`);

@@ -4,7 +4,7 @@
 // SCALEUP_LAB_INIT=sysv: run the suites against the sysv flavor (default systemd).
 // Needs root (network namespaces, mounts).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -60,6 +60,9 @@ export function labLeftovers(): string[] {
 
 export function setup(): void {
   if (process.getuid?.() !== 0) throw new Error('the lab suites need root: run `sudo npx vitest run --project lab`');
+  // The suites decrypt the lab secrets with the committed identity, which scaleup refuses unless it is
+  // private; git keeps no modes (`lab up` does the same, but a kept lab may skip it).
+  chmodSync(join(PROJECT_ROOT, 'inventory', 'lab.agekey'), 0o600);
   if (keep && provision(['lab', 'status']).status === 0) return;
   mustProvision(['lab', 'down']);
   // The five stack hosts plus a second web and app host, for the scale-out and fault suites.

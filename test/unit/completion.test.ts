@@ -7,6 +7,7 @@ import { Argument, Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { bashCompletion, commandSpecs, registerCompletionCommand, zshCompletion } from '../../src/cli/commands/completion.ts';
 import { buildProgram } from '../../src/cli/main.ts';
+import { budget, PROCESS_MS } from './budgets.ts';
 
 /** A small tree with what the generator must handle: nesting, value options, choices, files. */
 function sample(): Command {
@@ -36,7 +37,7 @@ function bashComplete(script: string, line: string): string[] {
   const cmd = `source ${file}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _tool; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  return execFileSync('bash', ['-c', cmd], { encoding: 'utf8', cwd: dir }).split('\n').filter(Boolean);
+  return execFileSync('bash', ['-c', cmd], { encoding: 'utf8', cwd: dir, timeout: PROCESS_MS }).split('\n').filter(Boolean);
 }
 
 const hasZsh = spawnSync('zsh', ['-c', 'true']).status === 0;
@@ -54,7 +55,7 @@ _message() { print -- "<$1>"; }
 source ${file}
 words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}
 _tool`;
-  return execFileSync('zsh', ['-f', '-c', cmd], { encoding: 'utf8', cwd: dir }).split('\n').filter(Boolean);
+  return execFileSync('zsh', ['-f', '-c', cmd], { encoding: 'utf8', cwd: dir, timeout: PROCESS_MS }).split('\n').filter(Boolean);
 }
 
 describe('the command tree', () => {
@@ -75,7 +76,7 @@ describe('bash', () => {
   it('is valid bash', () => {
     writeFileSync(path.join(dir, 'syntax.sh'), script);
     expect(spawnSync('bash', ['-n', path.join(dir, 'syntax.sh')]).status).toBe(0);
-  });
+  }, budget({ processes: 1 }));
 
   it('completes commands, subcommands, options, choices and files', () => {
     expect(bashComplete(script, 'tool ')).toEqual(['apply', 'lab', 'decrypt', 'completion', 'help']);
@@ -93,7 +94,7 @@ describe('bash', () => {
     // The value of an option is not mistaken for a command.
     expect(bashComplete(script, 'tool apply -l lab --')).toContain('--check');
     expect(bashComplete(script, 'tool apply -l ')).toEqual([]);
-  });
+  }, budget({ processes: 15 }));
 });
 
 describe.skipIf(!hasZsh)('zsh', () => {
@@ -103,7 +104,7 @@ describe.skipIf(!hasZsh)('zsh', () => {
     writeFileSync(path.join(dir, 'syntax.zsh'), script);
     expect(spawnSync('zsh', ['-n', path.join(dir, 'syntax.zsh')]).status).toBe(0);
     expect(script.startsWith('#compdef tool\n')).toBe(true);
-  });
+  }, budget({ processes: 1 }));
 
   it('completes commands, subcommands, options, choices and files', () => {
     expect(zshComplete(script, 'tool ')).toEqual(['apply', 'lab', 'decrypt', 'completion', 'help']);
@@ -115,7 +116,7 @@ describe.skipIf(!hasZsh)('zsh', () => {
     expect(zshComplete(script, 'tool apply -l lab -')).toContain('--check');
     expect(zshComplete(script, 'tool completion ')).toEqual(['bash', 'zsh']);
     expect(zshComplete(script, 'tool decrypt ')).toEqual(['<files>']);
-  });
+  }, budget({ processes: 9 }));
 
   it('keeps descriptions, with a colon in them intact', () => {
     expect(script).toContain("'apply:Converge: hosts'");

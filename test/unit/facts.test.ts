@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FACTS_SCRIPT, interfaceOf, parseFacts } from '../../src/core/facts/gather.ts';
+import { budget } from './budgets.ts';
 
 const recorded = `os_id=debian
 os_version=12
@@ -33,5 +34,5 @@ describe('facts', () => {
     const facts = parseFacts(execFileSync('sh', ['-c', FACTS_SCRIPT], { encoding: 'utf8' }));
     expect(facts.osId).toBe('debian');
     expect(facts.packageManager).toBe('apt');
-  });
+  }, budget({ processes: 1 }));
 });

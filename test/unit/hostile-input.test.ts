@@ -19,6 +19,7 @@ import { command, file, sysctl } from '../../src/core/steps/index.ts';
 import { runLocal, statuses } from '../support/local-role.ts';
 import { labInventory, roleOn, written } from './roles-fixtures.ts';
 import { asyncErrorOf, errorOf } from './thrown-errors.ts';
+import { budget } from './budgets.ts';
 
 const dir = 'test/fixtures/hostile';
 const CANARY = '/tmp/scaleup-canary';
@@ -156,7 +157,7 @@ describe('hostile variable values', () => {
     const cfg = (await written(roleOn(haproxy, inventory, 'lb-01'), '/etc/haproxy/haproxy.cfg')).content;
     const word = /^ {4}stats auth (.*)$/m.exec(cfg)![1]!;
     expect(execFileSync('sh', ['-c', `printf %s ${word}`], { encoding: 'utf8' })).toBe(`admin:st'ats ${TICK_CANARY} ;# "x"`);
-  });
+  }, budget({ processes: 2 }));
 });
 
 describe('steps given hostile paths and values, on a real shell', () => {
@@ -194,7 +195,7 @@ describe('steps given hostile paths and values, on a real shell', () => {
     // And converged: the probes read the same hostile names back.
     expect(statuses(await runLocal(steps))).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(existsSync(CANARY)).toBe(false);
-  });
+  }, budget({ processes: 11 }));
 
   it('a file whose directory is missing fails with a message naming it, running nothing', async () => {
     const dest = path.join(tmp, `missing ${RUN_CANARY} ${TICK_CANARY}`, 'f');
@@ -202,7 +203,7 @@ describe('steps given hostile paths and values, on a real shell', () => {
     expect(outcome.results[0]).toMatchObject({ status: 'failed' });
     expect(outcome.results[0]!.error).toContain(`directory ${path.dirname(dest)} does not exist`);
     expect(existsSync(CANARY)).toBe(false);
-  });
+  }, budget({ processes: 2 }));
 
   it('a sysctl value with shell syntax is written as text and refused by sysctl, running nothing', async () => {
     const conf = path.join(tmp, `sysctl ${nasty}.conf`);
@@ -210,7 +211,7 @@ describe('steps given hostile paths and values, on a real shell', () => {
     expect(outcome.results[0]!.status).toBe('failed');
     expect(readFileSync(conf, 'utf8')).toBe(`scaleup.no_such_key = 1 ${RUN_CANARY}\n`);
     expect(existsSync(CANARY)).toBe(false);
-  });
+  }, budget({ processes: 3 }));
 });
 
 function shQuote(s: string): string {

@@ -13,6 +13,7 @@ import type { Inventory } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { formatField, parseField } from '../../src/core/yaml-source.ts';
 import { asyncErrorOf, errorOf } from './thrown-errors.ts';
+import { budget } from './budgets.ts';
 
 const fixtures = path.resolve('test/fixtures');
 const bad = path.join(fixtures, 'bad-inventories');
@@ -77,6 +78,8 @@ describe('bad inventories: each gives its exact message', () => {
   });
 });
 
+const HOSTILE_NAME_RUNS = 300;
+
 describe('hostile host names (property)', () => {
   it('any name is either a safe name or an InventoryError on one printable line', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaleup-inv-'));
@@ -97,9 +100,9 @@ describe('hostile host names (property)', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: HOSTILE_NAME_RUNS },
     );
-  });
+  }, budget({ cases: HOSTILE_NAME_RUNS }));
 });
 
 describe('native format', () => {

@@ -4,6 +4,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sshPersistFlag } from '../../src/cli/commands/numeric-flags.ts';
 import { DEFAULT_SSH_PERSIST_SECONDS, sshPersistSeconds } from '../../src/cli/connection-keeper.ts';
 import { KeeperUnavailable, KeptConnection } from '../../src/core/connection/kept/kept-connection.ts';
 import { keeperDir, keeperSocketPath, targetKey } from '../../src/core/connection/kept/protocol.ts';
@@ -77,18 +78,19 @@ describe('how long connections are kept', () => {
 
   it('--ssh-persist wins over $SCALEUP_SSH_PERSIST, which wins over the default', () => {
     process.env.SCALEUP_SSH_PERSIST = '5';
-    expect(sshPersistSeconds('0')).toBe(0);
+    expect(sshPersistSeconds(0)).toBe(0);
     expect(sshPersistSeconds()).toBe(5);
     delete process.env.SCALEUP_SSH_PERSIST;
     expect(sshPersistSeconds()).toBe(DEFAULT_SSH_PERSIST_SECONDS);
   });
 
   it('anything but whole seconds is refused, naming where it came from', () => {
-    const flag = errorOf(() => sshPersistSeconds('1m'));
-    expect(flag).toBeInstanceOf(InventoryError);
-    expect(flag.message).toMatch(/--ssh-persist: '1m' is not a number of seconds/);
+    // The flag is checked by commander as it reads the command line (test/unit/cli-inputs.test.ts).
+    expect(() => sshPersistFlag('1m')).toThrow('--ssh-persist must be a whole number of seconds from 0 to 2147483 (0 keeps no connection).');
     process.env.SCALEUP_SSH_PERSIST = '-3';
-    expect(errorOf(() => sshPersistSeconds()).message).toMatch(/SCALEUP_SSH_PERSIST: '-3' is not a number of seconds/);
+    const env = errorOf(() => sshPersistSeconds());
+    expect(env).toBeInstanceOf(InventoryError);
+    expect(env.message).toMatch(/SCALEUP_SSH_PERSIST: '-3' is not a whole number of seconds/);
   });
 });
 
@@ -105,7 +107,21 @@ describe('the run lock answer', () => {
     expect(lock.read('locked\n')).toEqual({ state: 'locked' });
     const busy = lock.read('busy ops@laptop pid 42\n');
     expect(busy).toEqual({ state: 'busy', holder: 'ops@laptop pid 42' });
-    expect(lock.busyMessage('ops@laptop pid 42')).toMatch(/another run holds the lock .*\(ops@laptop pid 42\)/);
+    expect(lock.busyMessage('ops@laptop pid 42')).toMatch(/another run holds the host's run lock \(ops@laptop pid 42\)/);
+  });
+
+  it('shows a holder text made safe: a host cannot send a terminal escape through it', () => {
+    // Fails on the old reader, which passed the holder's text on raw.
+    const busy = runLockScript('me@ctl').read('busy \x1b]0;owned\x07\x1b[2Jevil\rhidden\nmore\n');
+    expect(busy).toEqual({ state: 'busy', holder: '\\x1b]0;owned\\x07\\x1b[2Jevil\\x0dhidden' });
+  });
+
+  it('is kept in root\'s own directory (or the user\'s own), never in a world-writable one', () => {
+    // Fails on the old script, which locked /run/lock/scaleup (mode 1777).
+    const { script } = runLockScript('me@ctl');
+    expect(script).not.toContain('/run/lock');
+    expect(script).toContain('d=/run/scaleup/lock');
+    expect(script).toContain('d="$HOME/.scaleup-lock"');
   });
 });
 

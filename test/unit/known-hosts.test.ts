@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, hostLookupName, KnownHosts, verifyHostKey } from '../../src/core/connection/known-hosts.ts';
+import { budget } from './budgets.ts';
 
 function makeKey(dir: string, name: string): { line: string; blob: Buffer } {
   const file = path.join(dir, name);
@@ -20,7 +21,7 @@ describe('known_hosts verification', () => {
   it('prints fingerprints exactly like ssh-keygen -l', () => {
     const expected = execFileSync('ssh-keygen', ['-lf', path.join(dir, 'a.pub')], { encoding: 'utf8' }).split(' ')[1];
     expect(fingerprint(a.blob)).toBe(expected);
-  });
+  }, budget({ processes: 1 }));
 
   it('accepts a matching key, refuses a changed one and an unknown one', () => {
     const file = path.join(dir, 'known_hosts');
@@ -40,7 +41,7 @@ describe('known_hosts verification', () => {
     expect(verifyHostKey(kh, '[10.0.0.9]:2222', a.blob, false)).toEqual({ ok: true });
     const found = execFileSync('ssh-keygen', ['-F', '[10.0.0.9]:2222', '-f', file], { encoding: 'utf8' });
     expect(found).toContain('ssh-ed25519');
-  });
+  }, budget({ processes: 1 }));
 
   it('refuses a key marked @revoked', () => {
     const file = path.join(dir, 'revoked');

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { probeBatch } from '../../src/core/probe-batch.ts';
+import { budget } from './budgets.ts';
 
 const runSh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8' });
 
@@ -15,11 +16,11 @@ describe('probeBatch', () => {
       { stdout: '', exitCode: 3 },
       { stdout: '__scaleup_fake 0 0\n', exitCode: 0 },
     ]);
-  });
+  }, budget({ processes: 1 }));
 
   it('keeps probes from reading stdin or leaking stderr into the frames', () => {
     const batch = probeBatch(['cat; echo x=1', 'echo oops >&2; echo y=2']);
     const outputs = batch.parse(execFileSync('sh', ['-c', batch.script], { encoding: 'utf8', input: 'SHOULD-NOT-BE-READ' }));
     expect(outputs.map((o) => o.stdout)).toEqual(['x=1\n', 'y=2\n']);
-  });
+  }, budget({ processes: 1 }));
 });

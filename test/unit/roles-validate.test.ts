@@ -17,6 +17,7 @@ import { validateNginx } from '../../roles/nginx/vars.ts';
 import { Secret } from '../../src/core/secret.ts';
 import type { Inventory } from '../../src/core/model.ts';
 import { labFacts, labInventory } from './roles-fixtures.ts';
+import { budget } from './budgets.ts';
 
 const lbHosts = (inv: Inventory) => (inv.groups.get('lb') ?? []).map((n) => inv.hosts.get(n)!);
 const hostsOf = (inv: Inventory, group: string) => (inv.groups.get(group) ?? []).map((n) => inv.hosts.get(n)!);
@@ -161,7 +162,7 @@ describe('helpers', () => {
       const out = execFileSync('sh', ['-c', `X=${envQuote(value)}; printf '%s' "$X"`], { encoding: 'utf8' });
       expect(out).toBe(value);
     }
-  });
+  }, budget({ processes: 6 }));
 
   it('haproxyQuote: single quotes, with embedded quotes spliced the sh way', () => {
     expect(haproxyQuote('admin:pw')).toBe("'admin:pw'");
@@ -216,5 +217,5 @@ describe('helpers', () => {
     execFileSync('sh', ['-c', command]);
     expect(readdirSync(releases).sort()).toEqual(['aaaaaaaaaaa1', 'aaaaaaaaaaa4', 'aaaaaaaaaaa5', 'not-a-release']);
     expect(converged()).toBe(true);
-  });
+  }, budget({ processes: 3 }));
 });

@@ -12,6 +12,7 @@ import { LocalConnection } from '../../src/core/connection/local.ts';
 import { remoteFor } from '../../src/core/remote.ts';
 import { runSafeWrite } from '../../src/core/steps/safe-write.ts';
 import { context, runLocal, statuses } from '../support/local-role.ts';
+import { budget } from './budgets.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -28,14 +29,14 @@ describe('file steps on a real shell', () => {
     const again = await runLocal(steps);
     expect(statuses(again)).toEqual(['ok']);
     expect(again.roundTrips).toBe(1);
-  });
+  }, budget({ processes: 3 }));
 
   it('check mode reports the change and writes nothing', async () => {
     const dest = path.join(dir, 'b.conf');
     const outcome = await runLocal([file.content({ dest, content: 'x' })], { check: true });
     expect(statuses(outcome)).toEqual(['changed']);
     expect(existsSync(dest)).toBe(false);
-  });
+  }, budget({ processes: 1 }));
 
   it('validate refuses a bad file and leaves the live one in place, with no temp file left', async () => {
     const dest = path.join(dir, 'c.conf');
@@ -45,7 +46,7 @@ describe('file steps on a real shell', () => {
     expect(outcome.results[0]!.error).toMatch(/validation failed/);
     expect(readFileSync(dest, 'utf8')).toBe('good\n');
     expect(readdirSync(dir)).toEqual(['c.conf']);
-  });
+  }, budget({ processes: 2 }));
 
   it('diff shows a unified diff with secrets redacted', async () => {
     const dest = path.join(dir, 'd.conf');
@@ -57,7 +58,7 @@ describe('file steps on a real shell', () => {
     const diff = outcome.results[0]!.diff!;
     expect(diff).toContain('+password=***');
     expect(diff).not.toMatch(/secret-/);
-  });
+  }, budget({ processes: 1 }));
 
   it('diff hides the removed lines of a file that holds secrets (an old password the vault no longer knows)', async () => {
     const dest = path.join(dir, 'e.conf');
@@ -69,7 +70,7 @@ describe('file steps on a real shell', () => {
     expect(diff).not.toContain('rotated-away-9');
     expect(diff).toContain('+password=***');
     expect(diff).toContain(' user=app');
-  });
+  }, budget({ processes: 1 }));
 
   it('directory, symlink, lineinfile and absent converge and stay converged', async () => {
     const d = path.join(dir, 'releases', 'r1');
@@ -89,7 +90,7 @@ describe('file steps on a real shell', () => {
     expect(readFileSync(conf, 'utf8')).toBe('a=1\nnet.x = 1\nb=2\n');
     expect(existsSync(gone)).toBe(false);
     expect(statuses(await runLocal(steps))).toEqual(['ok', 'ok', 'ok', 'ok']);
-  });
+  }, budget({ processes: 8 }));
 
   it('command with creates/unless runs once; handlers run once, in notification order', async () => {
     const marker = path.join(dir, 'done');
@@ -107,7 +108,7 @@ describe('file steps on a real shell', () => {
     expect(statuses(first)).toEqual(['changed', 'changed', 'changed', 'changed']);
     expect(readFileSync(log, 'utf8')).toBe('ran\nh2\nh1\n');
     expect(statuses(await runLocal(steps, { handlers }))).toEqual(['ok', 'ok']);
-  });
+  }, budget({ processes: 9 }));
 
   it('handlers notified before a failing step still run', async () => {
     const log = path.join(dir, 'log');
@@ -120,7 +121,7 @@ describe('file steps on a real shell', () => {
     expect(statuses(outcome)).toEqual(['changed', 'failed', 'changed']);
     expect(outcome.results[1]!.error).toMatch(/exit 3[\s\S]*broken/);
     expect(readFileSync(log, 'utf8')).toBe('reloaded\n');
-  });
+  }, budget({ processes: 7 }));
 });
 
 describe('writes that another user cannot turn against root', () => {
@@ -144,7 +145,7 @@ describe('writes that another user cannot turn against root', () => {
     }
     expect(readFileSync(v, 'utf8')).toBe('root only\n');
     expect(statSync(v).mode & 0o777).toBe(0o600);
-  });
+  }, budget({ processes: 3 }));
 
   it('a link renamed over the file after its check: the mode change is refused, never made on the link\'s target', async () => {
     // Fails on the old apply, which ran `chmod` on the name: the victim became 0644.
@@ -162,7 +163,7 @@ describe('writes that another user cannot turn against root', () => {
     await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is a symbolic link .*refusing to write through it/);
     expect(statSync(v).mode & 0o777).toBe(0o600);
     expect(lstatSync(dest).isSymbolicLink()).toBe(true);
-  });
+  }, budget({ processes: 2 }));
 
   it('a link renamed over a directory after its check: its target keeps its mode, and the step says why it stopped', async () => {
     const target = path.join(dir, 'elsewhere');
@@ -177,7 +178,7 @@ describe('writes that another user cannot turn against root', () => {
     symlinkSync(target, d);
     await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is a symbolic link: refusing to change it/);
     expect(statSync(target).mode & 0o777).toBe(0o700);
-  });
+  }, budget({ processes: 2 }));
 
   it('the staged file is root-only from its first byte, and the live file gets its owner and mode by one rename', async () => {
     const dest = path.join(dir, 'secret.conf');
@@ -187,7 +188,7 @@ describe('writes that another user cannot turn against root', () => {
     expect(readFileSync(dest, 'utf8')).toBe('600\n');
     expect(statSync(dest).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir)).toEqual(['secret.conf']);
-  });
+  }, budget({ processes: 1 }));
 });
 
 describe('what a change makes the engine check again', () => {
@@ -220,5 +221,5 @@ describe('what a change makes the engine check again', () => {
     const again = await runLocal(steps);
     expect(statuses(again)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(again.roundTrips).toBe(1);
-  });
+  }, budget({ processes: 8 }));
 });

@@ -68,13 +68,34 @@ describe('identity files', () => {
   it('a malformed identity file names the line, never the key', async () => {
     const dir = tmp();
     const file = path.join(dir, 'bad.agekey');
-    writeFileSync(file, '# comment\nAGE-SECRET-KEY-1NOTAKEY\n');
+    writeFileSync(file, '# comment\nAGE-SECRET-KEY-1NOTAKEY\n', { mode: 0o600 });
     const err = await errorOf(readIdentityFile(file));
     expect(err.message).toBe(`${file}:2:1: malformed age identity`);
     writeFileSync(file, 'hunter2\n');
     expect((await errorOf(readIdentityFile(file))).message).toBe(
       `${file}:1:1: not an age identity (expected AGE-SECRET-KEY-1…; plugins are not supported)`,
     );
+  });
+
+  it('are refused when the group or others may read or write them, naming the file and the chmod that fixes it', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'loose.agekey');
+    await generateIdentityFile(file);
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602, 0o660]) {
+      chmodSync(file, mode);
+      const err = await errorOf(readIdentityFile(file));
+      expect(err).toBeInstanceOf(InventoryError);
+      expect(err.message).toBe(
+        `${file}: age key file may be read or changed by other users (mode 0${mode.toString(8)}); make it private: chmod 600 ${file}`,
+      );
+      expect(err.message).not.toContain('AGE-SECRET-KEY');
+    }
+    // Through the secrets file it opens, too: no secret is decrypted with a loose key.
+    const { keyFile, secretsFile } = await identitySetup();
+    chmodSync(keyFile, 0o644);
+    expect((await errorOf(openSecretsFile(secretsFile, { ...noEnv, ageKeyFile: keyFile }))).message).toMatch(/chmod 600 /);
+    chmodSync(keyFile, 0o400);
+    expect(Object.keys((await openSecretsFile(secretsFile, { ...noEnv, ageKeyFile: keyFile })).secrets)).toEqual(['a_secret']);
   });
 
   it('default names sit beside the inventory', () => {
@@ -219,6 +240,10 @@ describe('secrets content', () => {
 });
 
 describe('the lab secrets', () => {
+  // The committed lab identity is as git checked it out (0644 under the usual umask); the lab makes it
+  // private before use (protectLabAgeKey), and so do these tests.
+  beforeEach(() => chmodSync('inventory/lab.agekey', 0o600));
+
   it('decrypt with the committed lab identity and hold the two stack secrets', async () => {
     const head = readFileSync('inventory/lab.agekey', 'utf8').split('\n')[0];
     expect(head).toMatch(/LAB ONLY/);

@@ -13,6 +13,7 @@ import { VAULT_PASSWORD_ENV } from '../../src/core/vault.ts';
 import { runWizard } from '../../src/cli/wizard/index.ts';
 import type { RunRequest } from '../../src/cli/wizard/run.ts';
 import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
+import { budget } from './budgets.ts';
 
 describe('wizard: creating an inventory', () => {
   let cwd: string;
@@ -27,7 +28,7 @@ describe('wizard: creating an inventory', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
     runs = [];
     delete process.env[VAULT_PASSWORD_ENV];
-  });
+  }, budget({ processes: 1 }));
   afterEach(() => {
     if (savedPassword === undefined) delete process.env[VAULT_PASSWORD_ENV];
     else process.env[VAULT_PASSWORD_ENV] = savedPassword;
@@ -152,7 +153,7 @@ describe('wizard: creating an inventory', () => {
     expect(log.text()).toContain('Not trusted or not reached: lb-02');
     // No temp file left beside the inventory.
     expect(readdirSync(path.join(cwd, 'inventory')).sort()).toEqual(['known_hosts', 'site.secrets.age', 'site.yml']);
-  }, 60_000);
+  }, budget({ processes: 6, prompts: 41 }));
 
   it('Ctrl-C at a question exits 130 and writes nothing', async () => {
     const log = collector();
@@ -165,7 +166,7 @@ describe('wizard: creating an inventory', () => {
     await expect(done).resolves.toBe(130);
     expect(log.text()).toContain('Left the wizard.');
     expect(existsSync(path.join(cwd, 'inventory'))).toBe(false);
-  });
+  }, budget({ processes: 1, prompts: 5 }));
 
   it('offers the existing inventories first, and refuses to create over one', async () => {
     mkdirSync(path.join(cwd, 'inventory'));
@@ -182,5 +183,5 @@ describe('wizard: creating an inventory', () => {
     expect(screen.getScreen()).toContain('inventory/site.yml already exists');
     screen.keypress({ name: 'c', ctrl: true });
     await expect(done).resolves.toBe(130);
-  }, 30_000);
+  }, budget({ processes: 1, prompts: 4 }));
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { describeHostKey, hostKeyFileFor, keyBits, keyStatus, scanHostKey } from '../../src/cli/wizard/host-keys.ts';
+import { budget, PROCESS_MS } from './budgets.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'scaleup-hostkeys-'));
 
@@ -32,11 +33,11 @@ describe('describeHostKey', () => {
     const kind = /\((\w+)\)$/.exec(keygen)![1];
     expect(describeHostKey(blob)).toBe(`${size} ${fp} (${kind})`);
     expect(keyBits(blob)).toBe(Number(size));
-  });
+  }, budget({ processes: 2 }));
 
   it('names the host file to compare with', () => {
     expect(hostKeyFileFor(makeKey('e2', 'ed25519').blob)).toBe('/etc/ssh/ssh_host_ed25519_key.pub');
-  });
+  }, budget({ processes: 2 }));
 });
 
 describe('keyStatus', () => {
@@ -53,7 +54,7 @@ describe('keyStatus', () => {
     expect(keyStatus(known, '[10.0.0.11]:2222', a)).toBe('new');
     writeFileSync(file, `@revoked 10.0.0.12 ssh-ed25519 ${b.toString('base64')}\n`, { flag: 'a' });
     expect(keyStatus(known, '10.0.0.12', b)).toBe('revoked');
-  });
+  }, budget({ processes: 4 }));
 });
 
 describe('scanHostKey', () => {
@@ -72,13 +73,14 @@ describe('scanHostKey', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const key = await scanHostKey({ name: 'web-01', address: '127.0.0.1', port, user: 'deploy' }, 5000);
+      // The handshake with a server in this very process: as long as a process may take.
+      const key = await scanHostKey({ name: 'web-01', address: '127.0.0.1', port, user: 'deploy' }, PROCESS_MS);
       expect(key.equals(expected)).toBe(true);
       expect(authAttempts).toBe(0);
     } finally {
       server.close();
     }
-  });
+  }, budget({ processes: 2 }));
 
   it('reports a host that does not speak SSH as unreachable, naming it', async () => {
     const server = createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));

@@ -11,6 +11,7 @@ import type { RunRequest } from '../../src/cli/wizard/run.ts';
 import { inventoryDocument, writeInventoryFile } from '../../src/cli/wizard/write-inventory.ts';
 import { siteAnswers } from './wizard-answers.ts';
 import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
+import { budget } from './budgets.ts';
 
 describe('wizard: the menu of an existing inventory', () => {
   let cwd: string;
@@ -61,7 +62,7 @@ describe('wizard: the menu of an existing inventory', () => {
     expect(runs[1]).toEqual({ inventory: file, purpose: 'drift' });
     quit();
     await expect(done).resolves.toBe(0);
-  }, 30_000);
+  }, budget({ prompts: 4 }));
 
   it('re-runs one role on the hosts chosen from a list', async () => {
     const done = start();
@@ -78,7 +79,7 @@ describe('wizard: the menu of an existing inventory', () => {
     expect(runs).toEqual([{ inventory: file, roles: ['nginx'], limit: ['web-01'] }]);
     quit();
     await expect(done).resolves.toBe(0);
-  }, 30_000);
+  }, budget({ prompts: 6 }));
 
   it('adds a host to a tier: validated, written, its key trusted, then applied', async () => {
     const done = start();
@@ -104,7 +105,7 @@ describe('wizard: the menu of an existing inventory', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^# scaleup inventory/); // comments kept
     quit();
     await expect(done).resolves.toBe(0);
-  }, 30_000);
+  }, budget({ processes: 1, prompts: 8 }));
 
   it('edits variables with the same checks as creating', async () => {
     const done = start();
@@ -134,5 +135,5 @@ describe('wizard: the menu of an existing inventory', () => {
     expect(vars).toMatchObject({ vip: '10.0.0.101', app_port: 8080, nginx_client_max_body_size: '8m' });
     quit();
     await expect(done).resolves.toBe(0);
-  }, 30_000);
+  }, budget({ prompts: 11 }));
 });

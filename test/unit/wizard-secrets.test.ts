@@ -9,6 +9,7 @@ import { openSecretsFile, VAULT_PASSWORD_ENV } from '../../src/core/vault.ts';
 import { wizardContext } from '../../src/cli/wizard/context.ts';
 import { chooseVaultKey, generateStackSecrets, unlockSecrets, writeStackSecrets } from '../../src/cli/wizard/secrets.ts';
 import { collector } from './wizard-harness.ts';
+import { budget } from './budgets.ts';
 
 function context(cwd: string) {
   const log = collector();
@@ -42,7 +43,7 @@ describe('wizard secrets', () => {
     await writeStackSecrets(path.join(dir, 'site.secrets.age'), values, key);
     const opened = await openSecretsFile(path.join(dir, 'site.secrets.age'), { keyFileBeside: path.join(dir, 'site.yml'), env: {} });
     expect(opened.secrets.mysql_app_password!.reveal()).toBe(values.mysql_app_password);
-  });
+  }, budget({ prompts: 2 }));
 
   it('asks for the passphrase of an existing file again after a wrong one, and keeps it for the session', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'scaleup-secrets-'));
@@ -61,5 +62,5 @@ describe('wizard secrets', () => {
     screen.keypress('enter');
     await unlocked;
     expect(process.env[VAULT_PASSWORD_ENV]).toBe('right passphrase');
-  }, 30_000);
+  }, budget({ prompts: 4 }));
 });

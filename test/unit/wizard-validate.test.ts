@@ -20,6 +20,7 @@ import {
   userProblem,
   vipProblem,
 } from '../../src/cli/wizard/validate.ts';
+import { budget } from './budgets.ts';
 
 const lb = [{ name: 'lb-01', address: '10.0.0.11' }, { name: 'lb-02', address: '10.0.0.12' }];
 const all = [...lb, { name: 'web-01', address: '10.0.0.21' }];
@@ -106,7 +107,7 @@ describe('other answers', () => {
     expect(privateKeyProblem('missing', dir)).toMatch(/no such file/);
     expect(privateKeyProblem('locked', dir)).toMatch(/protected by a passphrase; load it into ssh-agent/);
     expect(isEncryptedKey(readFileSync(path.join(dir, 'plain'), 'utf8'))).toBe(false);
-  });
+  }, budget({ processes: 2 }));
 });
 
 describe('suggestions', () => {

@@ -1,5 +1,4 @@
 // `provision apply`: converge the hosts of a playbook (or a part of it) and report.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserAbort } from '../../core/errors.ts';
 import { runPlays } from '../../core/run.ts';
@@ -10,36 +9,38 @@ import { junitReport } from '../render/junit.ts';
 import { plainRenderer } from '../render/plain.ts';
 import { recap } from '../render/recap.ts';
 import { useColor, useLiveTree } from '../render/style.ts';
+import { warn } from '../warn.ts';
 import { connectOptions, projectOptions, type CommonFlags } from './common-flags.ts';
+import { forksFlag, stepTimeoutFlag } from './numeric-flags.ts';
+import { assertReportWritable, writeReport } from './report-file.ts';
 
 export interface ApplyFlags extends CommonFlags {
   check?: boolean;
   diff?: boolean;
-  forks: string;
+  forks: number;
   yes?: boolean;
   json?: string;
   junit?: string;
   detailedExitcode?: boolean;
-  stepTimeout: string;
+  /** Seconds. */
+  stepTimeout: number;
   verbose?: boolean;
 }
 
-function writeOutput(target: string, text: string): void {
-  if (target === '-') process.stdout.write(text);
-  else writeFileSync(target, text);
-}
-
 export async function runApply(flags: ApplyFlags): Promise<number> {
-  const project = await loadProject(projectOptions(flags) satisfies ProjectOptions);
+  assertReportWritable('--json', flags.json);
+  assertReportWritable('--junit', flags.junit);
   const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
-  const jsonToStdout = flags.json === '-';
-  const color = useColor() && !jsonToStdout;
-  const live = useLiveTree() && !jsonToStdout && !flags.diff;
-
+  // Refused before the project is loaded: a run that cannot go ahead opens no secrets.
   if (!flags.check && !flags.yes && !interactive) {
     process.stderr.write('provision apply: no terminal to confirm on; pass --yes to apply without asking (or --check to only look)\n');
     return EXIT.usage;
   }
+  const project = await loadProject(projectOptions(flags) satisfies ProjectOptions);
+  for (const warning of project.warnings) warn(warning);
+  const jsonToStdout = flags.json === '-';
+  const color = useColor() && !jsonToStdout;
+  const live = useLiveTree() && !jsonToStdout && !flags.diff;
 
   let stop = false;
   const onSigint = () => {
@@ -61,9 +62,9 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       redactor: project.redactor,
       check,
       diff: flags.diff,
-      forks: Number(flags.forks),
+      forks: flags.forks,
       tags: flags.tags,
-      stepTimeoutMs: Number(flags.stepTimeout) * 1000,
+      stepTimeoutMs: flags.stepTimeout * 1000,
       emit: sink,
       stopRequested: () => stop,
     });
@@ -87,8 +88,8 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       if (!go) throw new UserAbort('not applied');
     }
     const result = await execute(Boolean(flags.check));
-    if (flags.json) writeOutput(flags.json, JSON.stringify(result, null, 2) + '\n');
-    if (flags.junit) writeOutput(flags.junit, junitReport(result));
+    if (flags.json) writeReport('--json', flags.json, JSON.stringify(result, null, 2) + '\n');
+    if (flags.junit) writeReport('--junit', flags.junit, junitReport(result));
     return exitCodeFor(result, flags.detailedExitcode);
   } finally {
     process.off('SIGINT', onSigint);
@@ -99,12 +100,12 @@ function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
     .option('--diff', 'show unified diffs of files that change (secrets redacted)')
-    .option('-f, --forks <n>', 'hosts worked on in parallel', '10')
+    .option('-f, --forks <n>', 'hosts worked on in parallel', forksFlag, 10)
     .option('-y, --yes', 'apply without asking (required without a terminal)')
     .option('--json <file>', 'write the machine-readable result to FILE (- for stdout)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase per host × step)')
     .option('--detailed-exitcode', 'with --check: exit 3 when something would change, 0 when converged')
-    .option('--step-timeout <seconds>', 'fail a step that runs longer than this', '900')
+    .option('--step-timeout <seconds>', 'fail a step that runs longer than this', stepTimeoutFlag, 900)
     .option('-v, --verbose', 'also print steps that were already ok');
   return connectOptions(cmd);
 }

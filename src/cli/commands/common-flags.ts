@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { sshPersistSeconds } from '../connection-keeper.ts';
 import type { ProjectOptions } from '../project.ts';
+import { sshPersistFlag } from './numeric-flags.ts';
 
 export interface CommonFlags {
   inventory?: string;
@@ -11,7 +12,7 @@ export interface CommonFlags {
   tags?: string[];
   acceptNewHostKeys?: boolean;
   ageKeyFile?: string;
-  sshPersist?: string;
+  sshPersist?: number;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
@@ -25,7 +26,7 @@ export function connectOptions(cmd: Command): Command {
     .option('-t, --tags <tag>', 'only steps with these tags (a role name selects its steps)', collect)
     .option('--accept-new-host-keys', 'pin host keys never seen before (a changed key is always refused)')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file (default: $SCALEUP_AGE_KEY_FILE)')
-    .option('--ssh-persist <seconds>', 'keep SSH connections open this long after the run for the next one; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)');
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long after the run for the next one; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)', sshPersistFlag);
 }
 
 export function projectOptions(flags: CommonFlags): ProjectOptions {

@@ -5,8 +5,10 @@ import { keeperAccess, sshPersistSeconds } from '../connection-keeper.ts';
 import { ScaleupError } from '../../core/errors.ts';
 import { gatherFacts } from '../../core/facts/gather.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
+import { safeHostData } from '../../core/host-text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadInventoryWithSecrets } from '../project.ts';
+import { sshPersistFlag } from './numeric-flags.ts';
 
 export function registerFactsCommand(program: Command): void {
   program
@@ -15,12 +17,12 @@ export function registerFactsCommand(program: Command): void {
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
     .option('-l, --limit <pattern>', 'only these hosts', 'all')
     .option('--accept-new-host-keys', 'pin host keys never seen before')
-    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)')
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)', sshPersistFlag)
     .addHelpText('after', '\nExamples:\n  provision facts -i inventory/lab.yml\n  provision facts -i inventory/lab.yml --limit lb\n')
-    .action(async (flags: { inventory?: string; limit: string; acceptNewHostKeys?: boolean; sshPersist?: string }) => {
+    .action(async (flags: { inventory?: string; limit: string; acceptNewHostKeys?: boolean; sshPersist?: number }) => {
+      const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
       const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY);
       const hosts = selectHosts(inventory, flags.limit);
-      const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
       const out: Record<string, unknown> = {};
       let code: number = EXIT.ok;
       await Promise.all(hosts.map(async (host) => {
@@ -37,7 +39,9 @@ export function registerFactsCommand(program: Command): void {
           code = EXIT.unreachable;
         }
       }));
-      const ordered = Object.fromEntries(hosts.map((h) => [h.name, out[h.name]]));
+      // Facts are what hosts said about themselves: a value with a terminal escape sequence in it is
+      // shown as text (JSON would leave 8-bit controls and DEL raw).
+      const ordered = Object.fromEntries(hosts.map((h) => [h.name, safeHostData(out[h.name])]));
       process.stdout.write(JSON.stringify(ordered, null, 2) + '\n');
       process.exitCode = code;
     });

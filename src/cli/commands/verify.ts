@@ -4,9 +4,11 @@ import { openSsh } from '../../core/connection/open.ts';
 import { keeperAccess, sshPersistSeconds } from '../connection-keeper.ts';
 import { measureFailover } from '../../stack/failover.ts';
 import { verifyStack, type StackView } from '../../stack/verify.ts';
+import { safeHostLine } from '../../core/host-text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadInventoryWithSecrets } from '../project.ts';
 import { palette, useColor } from '../render/style.ts';
+import { sshPersistFlag } from './numeric-flags.ts';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -16,11 +18,11 @@ export function registerVerifyCommand(program: Command): void {
     .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
     .option('--json', 'print the checks as JSON')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)')
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)', sshPersistFlag)
     .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n')
-    .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: string }) => {
-      const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
+    .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: number }) => {
       const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
+      const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
       const view: StackView = {
         inventory,
         connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false }, keeper),
@@ -30,6 +32,8 @@ export function registerVerifyCommand(program: Command): void {
         const f = await measureFailover(view);
         checks.push({ name: 'failover: VIP answers from the other lb after HAProxy stops', ok: f.ok && (f.seconds ?? 99) <= 5, detail: f.detail });
       }
+      // The last line of defence: a check's text may quote a host (verifyStack escapes its own).
+      for (const check of checks) Object.assign(check, { name: safeHostLine(check.name), detail: safeHostLine(check.detail) });
       if (flags.json) {
         process.stdout.write(JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) + '\n');
       } else {

@@ -1,8 +1,11 @@
 // JUnit XML: one testsuite per host, one testcase per step, for CI systems to display.
+import { safeHostText } from '../../core/host-text.ts';
 import type { RunResult } from '../../core/results.ts';
 
 function xml(s: string): string {
-  return s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!)
+  // Host text made visible first (the engine did so already: this is the last line of defence), then
+  // what XML 1.0 forbids is dropped.
+  return safeHostText(s).replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!)
     // Control characters are not allowed in XML 1.0.
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
 }

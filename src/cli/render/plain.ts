@@ -1,4 +1,7 @@
 // One line per event, the host in every line, no ANSI codes: for CI logs and pipes.
+// The engine hands out results already made safe (shown-text.ts); every text is escaped here again
+// anyway, the last line of defence against a host's escape sequences reaching the terminal.
+import { safeHostLine as line, safeHostText as text } from '../../core/host-text.ts';
 import type { EventSink } from '../../core/results.ts';
 import { palette } from './style.ts';
 
@@ -9,23 +12,23 @@ export function plainRenderer(options: { color: boolean; out?: NodeJS.WritableSt
   return (event) => {
     switch (event.type) {
       case 'play':
-        out.write(`${c.bold(`PLAY ${event.name}`)} [${event.hosts.join(', ')}]\n`);
+        out.write(`${c.bold(`PLAY ${line(event.name)}`)} [${event.hosts.map(line).join(', ')}]\n`);
         break;
       case 'step': {
         const r = event.result;
-        const label = `${r.host} | ${r.role} | ${r.handler ? 'handler ' : ''}${r.step}`;
+        const label = line(`${r.host} | ${r.role} | ${r.handler ? 'handler ' : ''}${r.step}`);
         if (r.status === 'failed') {
-          err.write(`${c.failed('failed')}: ${label}: ${r.error}\n`);
+          err.write(`${c.failed('failed')}: ${label}: ${text(r.error ?? '')}\n`);
         } else if (r.status === 'changed') {
-          out.write(`${c.changed('changed')}: ${label}${r.changes ? ` (${r.changes.join('; ')})` : ''}\n`);
-          if (r.diff) out.write(r.diff.endsWith('\n') ? r.diff : r.diff + '\n');
+          out.write(`${c.changed('changed')}: ${label}${r.changes ? ` (${r.changes.map(line).join('; ')})` : ''}\n`);
+          if (r.diff) out.write(text(r.diff.endsWith('\n') ? r.diff : r.diff + '\n'));
         } else if (options.verbose || r.status === 'skipped') {
           out.write(`${c[r.status](r.status)}: ${label}\n`);
         }
         break;
       }
       case 'host-unreachable':
-        err.write(`${c.failed('unreachable')}: ${event.host}: ${event.error}\n`);
+        err.write(`${c.failed('unreachable')}: ${line(event.host)}: ${text(event.error)}\n`);
         break;
       default:
         break;

@@ -1,6 +1,9 @@
 // The live progress tree on a terminal (listr2): one branch per host, showing the step running
 // now and, when the host is done, its counts.
 import { Listr, type ListrTaskWrapper } from 'listr2';
+// Every text from a run is escaped again here (the engine did already): the last line of defence
+// against a host's escape sequences reaching the terminal.
+import { safeHostLine as line, safeHostText as text } from '../../core/host-text.ts';
 import type { EventSink, HostTotals, RunResult } from '../../core/results.ts';
 
 interface HostBranch {
@@ -48,12 +51,12 @@ export class ProgressTree {
     switch (event.type) {
       case 'step-start': {
         const b = this.#branches.get(event.host);
-        if (b?.task) b.task.output = `${event.role} › ${event.step}`;
+        if (b?.task) b.task.output = line(`${event.role} › ${event.step}`);
         break;
       }
       case 'step': {
         const b = this.#branches.get(event.result.host);
-        if (b && event.result.status === 'changed') b.changed.push(`${event.result.role} › ${event.result.step}`);
+        if (b && event.result.status === 'changed') b.changed.push(line(`${event.result.role} › ${event.result.step}`));
         break;
       }
       default:
@@ -69,10 +72,10 @@ export class ProgressTree {
         continue;
       }
       if (b.task) b.task.title = `${name}  ${counts(t)}  ${(t.durationMs / 1000).toFixed(2)}s`;
-      if (t.unreachable) b.finish(new Error(`unreachable: ${t.error ?? ''}`));
+      if (t.unreachable) b.finish(new Error(`unreachable: ${text(t.error ?? '')}`));
       else if (t.failed) {
         const failedStep = result.steps.find((s) => s.host === name && s.status === 'failed');
-        b.finish(new Error(failedStep ? `${failedStep.role} › ${failedStep.step}: ${failedStep.error}` : 'failed'));
+        b.finish(new Error(failedStep ? text(`${failedStep.role} › ${failedStep.step}: ${failedStep.error ?? ''}`) : 'failed'));
       } else {
         if (b.task) b.task.output = b.changed.length ? b.changed.map((c) => `changed ${c}`).join('\n') : 'no changes';
         b.finish();

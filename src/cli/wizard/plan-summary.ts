@@ -1,5 +1,8 @@
 // The plan as the wizard shows it: a check-mode result, per host, what would change (one line per
 // role), and on request the full detail (each step's changes and its diff, secrets already masked).
+// Every text from the run is escaped again here (the engine did already): the last line of defence
+// against a host's escape sequences reaching the terminal.
+import { safeHostLine as line, safeHostText as text } from '../../core/host-text.ts';
 import type { RunResult, StepResult } from '../../core/results.ts';
 import { palette } from '../render/style.ts';
 
@@ -13,7 +16,7 @@ function byHost(result: RunResult): Map<string, StepResult[]> {
 }
 
 function stepLabel(s: StepResult): string {
-  return `${s.handler ? 'handler ' : ''}${s.step}`;
+  return line(`${s.handler ? 'handler ' : ''}${s.step}`);
 }
 
 function clip(text: string, width: number): string {
@@ -38,11 +41,11 @@ export function planSummary(result: RunResult, options: { color?: boolean; width
   for (const [name, steps] of byHost(result)) {
     const t = result.hosts[name]!;
     if (t.unreachable) {
-      lines.push(`  ${name.padEnd(pad)}  ${c.failed(`unreachable: ${t.error ?? ''}`)}`);
+      lines.push(`  ${name.padEnd(pad)}  ${c.failed(`unreachable: ${text(t.error ?? '')}`)}`);
       continue;
     }
     const failed = steps.filter((s) => s.status === 'failed');
-    for (const f of failed) lines.push(`  ${name.padEnd(pad)}  ${c.failed(`failed: ${f.role} › ${stepLabel(f)}: ${f.error ?? ''}`)}`);
+    for (const f of failed) lines.push(`  ${name.padEnd(pad)}  ${c.failed(`failed: ${f.role} › ${stepLabel(f)}: ${text(f.error ?? '')}`)}`);
     const changed = steps.filter((s) => s.status === 'changed');
     if (!changed.length) {
       if (!failed.length) lines.push(`  ${name.padEnd(pad)}  ${c.ok('converged')}`);
@@ -69,8 +72,8 @@ export function planDetails(result: RunResult, options: { color?: boolean } = {}
     out.push(c.bold(`── ${name} ──`));
     for (const s of changed) {
       out.push(`${c.changed('~')} ${s.role} › ${stepLabel(s)}`);
-      for (const change of s.changes ?? []) out.push(`    ${change}`);
-      if (s.diff) out.push(...s.diff.replace(/\n$/, '').split('\n').map((l) => `    ${colorDiffLine(l, c)}`));
+      for (const change of s.changes ?? []) out.push(`    ${line(change)}`);
+      if (s.diff) out.push(...text(s.diff).replace(/\n$/, '').split('\n').map((l) => `    ${colorDiffLine(l, c)}`));
     }
   }
   if (!out.length) return 'Nothing would change.\n';

@@ -15,6 +15,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.ts';
 import { loadProject, type Project } from '../project.ts';
 import { useLiveTree } from '../render/style.ts';
 import { ProgressTree } from '../render/tree.ts';
+import { warn } from '../warn.ts';
 import type { WizardContext } from './context.ts';
 import { planDetails, planHeadline, planSummary } from './plan-summary.ts';
 import { unlockSecrets } from './secrets.ts';
@@ -41,8 +42,8 @@ function applyFlags(ctx: WizardContext, request: RunRequest): ApplyFlags {
     playbook: playbookFor(ctx.cwd),
     role: request.roles,
     limit: request.limit,
-    forks: '10',
-    stepTimeout: '900',
+    forks: 10,
+    stepTimeout: 900,
     yes: true,
   };
 }
@@ -82,6 +83,7 @@ export async function planAndApply(ctx: WizardContext, request: RunRequest): Pro
   if (inventory.secretsFile) await unlockSecrets(ctx, inventory.secretsFile, inventory.file);
   const flags = applyFlags(ctx, request);
   const project = await loadProject(projectOptions(flags));
+  for (const warning of project.warnings) warn(warning, (line) => ctx.say(line));
 
   ctx.say(`\n${drift ? 'Checking for drift' : 'Checking what would change'} (check mode: nothing on the hosts is touched)…`);
   const plan = await checkRun(ctx, project);

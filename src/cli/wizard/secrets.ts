@@ -96,7 +96,8 @@ export async function writeStackSecrets(file: string, values: Record<string, str
 /**
  * Keeps the passphrase for the rest of this process, so the runs the wizard starts can open the
  * secrets file without asking again. SCALEUP_VAULT_PASSWORD is the one channel the project loader
- * reads a passphrase from; it is set in this process only and nothing here starts a child process.
+ * reads a passphrase from; it is set in this process only, and the one child a run starts, the
+ * connection keeper, gets an allow-listed environment without it (keeperEnvironment).
  */
 export function rememberPassphrase(passphrase: string): void {
   process.env[VAULT_PASSWORD_ENV] = passphrase;

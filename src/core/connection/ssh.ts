@@ -1,10 +1,11 @@
 // One SSH connection per host (node-ssh over ssh2), host key verified against known_hosts before
 // authentication, commands through a non-login `sh -c`, become via `sudo -n`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { ConnectError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
+import { readPrivateFile } from '../private-file.ts';
 import type { ExecResult } from '../steps/step.ts';
 import { runOnChannel, sudoAnswerer, type ChannelResult } from './channel-io.ts';
 import { commandToSend, type SudoAnswer } from './command-line.ts';
@@ -117,7 +118,8 @@ export class SshConnection implements Connection {
     let privateKey: string | undefined;
     if (host.privateKey) {
       if (!existsSync(host.privateKey)) throw new ConnectError(host.name, `private key ${host.privateKey} not found`);
-      privateKey = readFileSync(host.privateKey, 'utf8');
+      // Refused when others may read or change it, as OpenSSH refuses an unprotected private key.
+      privateKey = readPrivateFile(host.privateKey, (reason) => new ConnectError(host.name, `private key ${host.privateKey}: ${reason}`)).toString('utf8');
     }
     const agent = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
     if (!privateKey && !agent) {

@@ -1,0 +1,54 @@
+// Where `--json FILE` and `--junit FILE` go. The report is written after the run, so a path that
+// cannot be written is found out before the run starts: else the changes are made and the report
+// CI reads to learn what they were is lost, with a stack trace instead.
+import { closeSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ScaleupError } from '../../core/errors.ts';
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'its directory does not exist',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+function cannotWrite(flag: string, target: string, err: unknown): ScaleupError {
+  const e = err as NodeJS.ErrnoException;
+  return new ScaleupError(`${flag} ${target}: cannot write the report there: ${(e.code && REASONS[e.code]) ?? e.message}`);
+}
+
+/**
+ * Throws unless `target` can be created or appended to, by opening it as the write will; leaves
+ * things as they were: a new file is removed again, an existing one is neither truncated nor touched.
+ */
+export function assertReportWritable(flag: string, target: string | undefined): void {
+  if (target === undefined || target === '-') return;
+  let created = false;
+  try {
+    // 'ax' creates only a new file (and follows no symlink), so `created` says the file is ours.
+    closeSync(openSync(target, 'ax', 0o600));
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotWrite(flag, target, err);
+    try {
+      closeSync(openSync(target, 'a'));
+    } catch (again) {
+      throw cannotWrite(flag, target, again);
+    }
+  }
+  if (created) unlinkSync(target);
+}
+
+/** Writes a report to `target` (`-`: stdout); a failure is the person's to act on, not a bug. */
+export function writeReport(flag: string, target: string, text: string): void {
+  if (target === '-') return void process.stdout.write(text);
+  try {
+    // The person's own: a result names hosts, paths and what changed (secrets masked).
+    writeFileSync(target, text, { mode: 0o600 });
+  } catch (err) {
+    throw cannotWrite(flag, target, err);
+  }
+}
