@@ -3,12 +3,10 @@
 // loads ~150 modules and takes seconds on a busy machine; the bundle starts in a fraction of that.
 // Not into dist/: the sources change under the suite while others edit them, and a rebuild of dist/
 // would pull the bundle from under a `provision` someone else is running.
-import { build } from 'esbuild';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-
-const root = path.resolve(import.meta.dirname, '../..');
+import { bundleCli, root } from '../../scripts/bundle.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,7 +26,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   // Readable by all: a test runs the CLI as another user (a path that user may not write).
   chmodSync(outdir, 0o755);
   try {
-    await bundle(outdir);
+    await bundleCli(outdir, { provision: path.join(root, 'src/cli/main.ts') }, 'silent');
   } catch (err) {
     project.provide('cliBuildError', err instanceof Error ? err.message : String(err));
   }
@@ -36,25 +34,4 @@ export default async function setup(project: TestProject): Promise<() => void> {
   writeFileSync(entry, "import { main } from './provision.mjs';\nprocess.exitCode = await main(process.argv);\n");
   project.provide('cliEntry', entry);
   return () => rmSync(outdir, { recursive: true, force: true });
-}
-
-async function bundle(outdir: string): Promise<void> {
-  await build({
-    entryPoints: { provision: path.join(root, 'src/cli/main.ts') },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['ssh2', 'cpu-features', '*.node'],
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +
-        "const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
-    },
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
 }
