@@ -179,7 +179,7 @@ describe('secrets never leak', () => {
         const failed = JSON.parse(r.json).steps.filter((s: { status: string }) => s.status === 'failed');
         expect(failed).toHaveLength(1);
         expect(failed[0].step).toBe('directory /proc/***');
-        expect(failed[0].error).toMatch(/^command failed \(exit 1\): mkdir -p \/proc\/\*\*\* && /);
+        expect(failed[0].error).toMatch(/^command failed \(exit 1\): set -e\n\[ -d \/proc\/\*\*\* \] \|\| mkdir -p -- \/proc\/\*\*\*\n/);
         expect(r.stderr).toMatch(/^failed: web-01 \| nginx \| directory \/proc\/\*\*\*: command failed/m);
         const tty = await onTerminal(['apply', '-i', variant.file, '--yes', '--role', 'nginx', '--limit', 'web-01']);
         collect('terminal failing step', tty.output);
