@@ -48,10 +48,12 @@ export default defineRole<AppVars>({
       file.template({
         src: 'app/app.env.ejs',
         dest: paths.envFile,
-        owner: v.app_user,
+        // Holds the database password; the app reads it, but may not change it: root sources it too
+        // (systemd's EnvironmentFile=, provision verify), so an app that could write it could run
+        // commands as root.
+        owner: 'root',
         group: v.app_user,
-        // Holds the database password.
-        mode: '0600',
+        mode: '0640',
         secret: true,
         vars,
         notify: restart,

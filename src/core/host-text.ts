@@ -6,10 +6,16 @@
 // C0 controls except tab and line feed, DEL, and the C1 controls (U+0080–U+009F, 8-bit CSI among them).
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// What makes text read otherwise than it is without being a control character: format characters
+// (bidi overrides and isolates, zero-width ones), the line and paragraph separators, noncharacters and
+// lone surrogates (XML forbids them: a JUnit file holding one is unreadable, and its report lost).
+const DECEPTIVE = /[\p{Cf}\p{Zl}\p{Zp}\uFFFE\uFFFF]|\p{Cs}/gu;
 
-/** `text` with every control character but tab and newline shown as `\xNN` (a lone CR too). */
+/** `text` with every control character but tab and newline shown as `\xNN` (a lone CR too), and format characters as `\u{…}`. */
 export function safeHostText(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(DECEPTIVE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** One line of host text: line breaks escaped as well (for a holder name, a one-line summary). */

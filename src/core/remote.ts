@@ -1,7 +1,6 @@
 // The Remote a step's apply() gets: a Connection plus redaction, escaping and failure context.
 import type { Connection } from './connection/connection.ts';
 import { StepError } from './errors.ts';
-import { quote } from './quote.ts';
 import type { Redactor } from './secret.ts';
 import { shownText } from './shown-text.ts';
 import type { ExecResult, Remote } from './steps/step.ts';
@@ -23,9 +22,6 @@ export function remoteFor(conn: Connection, redactor: Redactor, stepTimeoutMs?: 
         });
       }
       return result;
-    },
-    async upload(content, path) {
-      await this.run(`cat > ${quote(path)}`, { stdin: content });
     },
   };
 }

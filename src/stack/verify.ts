@@ -138,10 +138,11 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
       const dv = vars(db);
       for (const app of apps) {
         const av = vars(app);
-        const script = `set -a; . /etc/${av.app_name}/env; set +a; NODE_PATH=/usr/share/nodejs node -e ${quote(
+        // As the app's user, as the app runs: nothing the app's account can change runs as root.
+        const script = `runuser -u ${quote(String(av.app_user))} -- sh -c ${quote(`set -a; . /etc/${av.app_name}/env; set +a; cd /; NODE_PATH=/usr/share/nodejs node -e ${quote(
           "const c=require('mysql').createConnection({host:process.env.DB_HOST,port:+process.env.DB_PORT,user:process.env.DB_USER,password:process.env.DB_PASSWORD,database:process.env.DB_NAME});" +
           "c.query('SELECT CURRENT_USER() AS u',(e,r)=>{if(e){console.log('ERR '+e.code);process.exit(1)}console.log(r[0].u);c.end()})",
-        )}`;
+        )}`)}`;
         const r = await conns.get(app.name)!.exec(script, { timeoutMs: 10_000 });
         add(`${app.name}: app DB user logs in to ${db.name}`, r.exitCode === 0, (r.stdout.trim() || r.stderr.trim()).split('\n').pop() ?? '');
       }

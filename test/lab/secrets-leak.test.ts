@@ -217,8 +217,8 @@ describe('secrets never leak', () => {
       { knownHostsFile: labKnownHosts, acceptNewHostKeys: false },
     );
 
-    it('files holding secrets: the app env file 0600 owned by the app user, haproxy.cfg 0640 (and keepalived.conf, for a VRRPv2 password)', async () => {
-      expect((await onHost('app-01', 'stat -c "%a %U:%G" /etc/counter/env /etc/counter')).stdout).toBe('600 counter:counter\n750 root:counter\n');
+    it('files holding secrets: the app env file 0640 root:app (the app reads it, cannot change it), haproxy.cfg 0640 (and keepalived.conf, for a VRRPv2 password)', async () => {
+      expect((await onHost('app-01', 'stat -c "%a %U:%G" /etc/counter/env /etc/counter')).stdout).toBe('640 root:counter\n750 root:counter\n');
       for (const lb of ['lb-01', 'lb-02']) {
         expect((await onHost(lb, 'stat -c "%a %U:%G" /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf')).stdout, lb)
           .toBe('640 root:haproxy\n640 root:root\n');

@@ -123,3 +123,11 @@ describe('the renderers escape host text again (the last line of defence)', () =
     expect(planDetails(raw)).not.toMatch(RAW);
   });
 });
+
+describe('characters that make host text read otherwise than it is', () => {
+  it('bidi overrides, zero-width characters, line separators and lone surrogates are shown escaped', async () => {
+    // Fails on the old escaping, which passed them through (a diff line could read backwards in a CI log).
+    const { safeHostText } = await import('../../src/core/host-text.ts');
+    expect(safeHostText('a\u202Eb\u200Bc\u2028d\uD800e\uFFFFf é')).toBe('a\\u{202e}b\\u{200b}c\\u{2028}d\\u{d800}e\\u{ffff}f é');
+  });
+});

@@ -24,3 +24,13 @@ describe('probeBatch', () => {
     expect(outputs.map((o) => o.stdout)).toEqual(['x=1\n', 'y=2\n']);
   }, budget({ processes: 1 }));
 });
+
+describe('a probe whose output another user on the host chooses', () => {
+  it('cannot forge the frames of later probes: frames out of order refuse the whole answer', () => {
+    // Fails on the old parser, which took the last frame of each index and believed it.
+    const batch = probeBatch(['echo real=0', 'echo real=1']);
+    const marker = /printf '\\n(__scaleup_[0-9a-f]+) /.exec(batch.script)![1];
+    const forged = `real=0\n${marker} 0 0\nforged=1\n${marker} 1 0\n${marker} 0 0\nreal=1\n${marker} 1 0\n`;
+    expect(() => batch.parse(forged)).toThrow(/out of order/);
+  });
+});

@@ -84,7 +84,7 @@ export function recordingRemote(): Remote & { calls: Recorded[] } {
     calls.push({ command, stdin: options?.stdin?.toString() });
     return { stdout: '', stderr: '', exitCode: 0 };
   };
-  return { calls, exec, run: exec, upload: async () => {} };
+  return { calls, exec, run: exec };
 }
 
 export function stepNamed(run: RoleOnHost, name: string): Step {

@@ -46,7 +46,7 @@ describe('haproxy', () => {
     expect(content).toMatch(/^frontend ready\n {4}bind 127\.0\.0\.1:8405\n {4}monitor-uri \/ready\n {4}monitor fail if \{ nbsrv\(web\) lt 1 \}$/m);
     // Validated before going live; readable by the haproxy group only (it holds the stats password).
     expect(script).toContain('dest=/etc/haproxy/haproxy.cfg\n');
-    expect(script).toContain('haproxy -c -q -f "$tmp"');
+    expect(script).toContain('haproxy -c -q -f "$PWD/$tmp"');
     expect(script).toContain('chown root:haproxy');
     expect(script).toContain('chmod 0640');
   });
@@ -90,7 +90,7 @@ describe('keepalived', () => {
     expect(content).toContain('    track_script {\n        chk_haproxy\n        chk_haproxy_ready\n    }');
     expect(content).toContain('    enable_script_security\n    script_user root');
     expect(script).toContain('dest=/etc/keepalived/keepalived.conf\n');
-    expect(script).toContain('keepalived --config-test -f "$tmp"');
+    expect(script).toContain('keepalived --config-test -f "$PWD/$tmp"');
     expect(script).toContain('chmod 0640');
   });
 
@@ -182,14 +182,14 @@ describe('nginx', () => {
     expect(content).toContain('    gzip on;');
     expect(content).toContain('    include /etc/nginx/sites-enabled/*;');
     expect(script).toContain('dest=/etc/nginx/nginx.conf\n');
-    expect(script).toContain('nginx -t -q -c "$tmp"');
+    expect(script).toContain('nginx -t -q -c "$PWD/$tmp"');
   });
 
   it('the site file is validated in context by the installed script, before it replaces the live one', async () => {
     const run = roleOn(nginx, lab, 'web-01');
     const { script } = await written(run, '/etc/nginx/sites-available/scaleup');
     expect(script).toContain('dest=/etc/nginx/sites-available/scaleup\n');
-    expect(script).toContain('/usr/local/sbin/scaleup-nginx-validate-site "$tmp"');
+    expect(script).toContain('/usr/local/sbin/scaleup-nginx-validate-site "$PWD/$tmp"');
     const names = run.steps.map((s) => s.name);
     expect(names.indexOf('template /usr/local/sbin/scaleup-nginx-validate-site')).toBeLessThan(names.indexOf('template /etc/nginx/sites-available/scaleup'));
     // The default site also claims default_server: it goes before ours is enabled.
@@ -255,13 +255,13 @@ describe('app', () => {
     expect(stepNamed(run, 'symlink /opt/counter/current').notify).toEqual(['restart app']);
   });
 
-  it('env file: first db host, user, password, database, port; 0600 owned by the app user', async () => {
+  it('env file: first db host, user, password, database, port; 0640 root:app (the app cannot change what root reads)', async () => {
     const { content, script } = await written(roleOn(app, lab, 'app-01'), '/etc/counter/env');
     expect(content).toContain('BIND_ADDRESS="10.77.0.31"\nPORT="3000"');
     expect(content).toContain('DB_HOST="10.77.0.41"\nDB_PORT="3306"\nDB_NAME="scaleup"\nDB_USER="app"');
     expect(content).toContain('DB_PASSWORD="app-pa\\$\\$\'word\\"\\`x\\`"');
-    expect(script).toContain('chown counter:counter');
-    expect(script).toContain('chmod 0600');
+    expect(script).toContain('chown root:counter /proc/self/fd/9');
+    expect(script).toContain('chmod 0640 /proc/self/fd/9');
   });
 
   it('systemd: a unit restarting on failure; daemon-reload is notified before the restart', async () => {

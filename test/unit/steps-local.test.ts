@@ -10,7 +10,7 @@ import type { Handler } from '../../src/core/steps/step.ts';
 import { mayAffect } from '../../src/core/apply-role.ts';
 import { LocalConnection } from '../../src/core/connection/local.ts';
 import { remoteFor } from '../../src/core/remote.ts';
-import { runSafeWrite } from '../../src/core/steps/safe-write.ts';
+import { runSafeWrite, safeWriteScript } from '../../src/core/steps/safe-write.ts';
 import { context, runLocal, statuses } from '../support/local-role.ts';
 import { budget } from './budgets.ts';
 
@@ -176,9 +176,36 @@ describe('writes that another user cannot turn against root', () => {
     const changes = await step.decide({ stdout: (await conn.exec(step.probe(ctx))).stdout, exitCode: 0 }, ctx);
     rmSync(d, { recursive: true });
     symlinkSync(target, d);
-    await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is a symbolic link: refusing to change it/);
+    await expect(step.apply(remoteFor(conn, new Redactor()), changes, ctx)).rejects.toThrow(/is reached through a symbolic link \(it is .*elsewhere\): refusing to write there/);
     expect(statSync(target).mode & 0o777).toBe(0o700);
   }, budget({ processes: 2 }));
+
+  it('a link whose target holds line breaks cannot pass for a converged directory', async () => {
+    // Fails on the old probe, which printed the target raw: its fake type=/owner=/mode= lines won.
+    const fake = path.join(dir, 'd\ntype=directory\nowner=root\ngroup=root\nmode=755\nz');
+    mkdirSync(fake);
+    const d = path.join(dir, 'ssh');
+    symlinkSync(fake, d);
+    const outcome = await runLocal([file.directory({ path: d, mode: '0755' })]);
+    expect(statuses(outcome)).toEqual(['failed']);
+    expect(outcome.results[0]!.error).toMatch(/symbolic link|twice/);
+  });
+
+  it('a directory on the way that is a link is refused: the write never lands where it points', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, path.join(dir, 'home'));
+    const outcome = await runLocal([file.content({ dest: path.join(dir, 'home', 'authorized_keys'), content: 'k\n', mode: '0600' })]);
+    expect(statuses(outcome)).toEqual(['failed']);
+    expect(outcome.results[0]!.error).toContain('is reached through a symbolic link');
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it('the staged name is made on the host: it is on no command line', async () => {
+    // Fails on the old write, whose staged name (made on the control node) was readable in `ps`.
+    const script = safeWriteScript({ dest: '/etc/x.conf', owner: { user: 'root', group: 'root' }, mode: '0644' });
+    expect(script).not.toMatch(/scaleup-[0-9a-f]{8,}/);
+  });
 
   it('the staged file is root-only from its first byte, and the live file gets its owner and mode by one rename', async () => {
     const dest = path.join(dir, 'secret.conf');

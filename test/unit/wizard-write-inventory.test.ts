@@ -121,3 +121,20 @@ groups:
     expect(() => addHostToInventoryText('all:\n  hosts: {}\n', 'web', 'web-02', '10.0.0.22')).toThrow(/scaleup-format/);
   });
 });
+
+describe('rewriting an inventory the person made private', () => {
+  it('keeps its mode (it may hold a plain-text become_password)', async () => {
+    // Fails on the old write, which always left the file 0644.
+    const { mkdtempSync, writeFileSync, chmodSync, statSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeFileAtomic } = await import('../../src/cli/wizard/write-inventory.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'scaleup-inv-mode-'));
+    const file = join(dir, 'inv.yml');
+    writeFileSync(file, 'a: 1\n');
+    chmodSync(file, 0o600);
+    writeFileAtomic(file, 'a: 2\n');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    rmSync(dir, { recursive: true });
+  });
+});

@@ -1,7 +1,7 @@
 // The inventory the wizard writes: a pure function from the answers to the YAML text (the native
 // format of docs/inventory.md), and a writer that never leaves a half-written file behind.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, isScalar, type Pair } from 'yaml';
 import { ScaleupError } from '../../core/errors.ts';
@@ -80,8 +80,11 @@ export function writeFileAtomic(file: string, text: string, check?: (tmp: string
   const abs = path.resolve(file);
   mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
+  // A file the person made private (it may hold a plain-text become_password) stays private.
+  const existing = existsSync(abs) ? statSync(abs).mode & 0o777 : undefined;
   try {
-    writeFileSync(tmp, text, { mode, flag: 'wx' });
+    writeFileSync(tmp, text, { mode: existing ?? mode, flag: 'wx' });
+    if (existing !== undefined) chmodSync(tmp, existing);
     check?.(tmp);
     renameSync(tmp, abs);
   } finally {

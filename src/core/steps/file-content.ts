@@ -7,7 +7,7 @@ import { createTwoFilesPatch } from 'diff';
 import { StepError } from '../errors.ts';
 import { quote } from '../quote.ts';
 import type { Change, Step, StepContext } from './step.ts';
-import { normMode, probeFields } from './probe-output.ts';
+import { linkTarget, linkTargetProbe, normMode, probeFields } from './probe-output.ts';
 import { runSafeWrite } from './safe-write.ts';
 
 export interface FileContentOptions {
@@ -59,7 +59,7 @@ export function fileContentStep(
         (ctx.diff && !options.secret ? `[ "$(stat -c %s ${q})" -le ${MAX_DIFF_BYTES} ] && printf 'b64=%s\\n' "$(base64 -w0 < ${q})"; ` : '');
       const branches = [
         // A link is reported as one (and refused by decide) before `-f`, which would look through it.
-        ...(options.follow ? [] : [`[ -L ${q} ]; then echo exists=link; printf 'target=%s\\n' "$(readlink ${q})"`]),
+        ...(options.follow ? [] : [`[ -L ${q} ]; then echo exists=link; ${linkTargetProbe(q)}`]),
         `[ -f ${q} ]; then ${regular}true`,
         `[ -e ${q} ]; then echo exists=other`,
       ];
@@ -67,7 +67,7 @@ export function fileContentStep(
     },
     decide: (out, ctx) => {
       const f = probeFields(out.stdout);
-      if (f.get('exists') === 'link') throw symlinkRefused(options.dest, f.get('target') ?? '?');
+      if (f.get('exists') === 'link') throw symlinkRefused(options.dest, linkTarget(f) ?? '?');
       if (f.get('exists') === 'other') return [{ summary: `replace non-file at ${options.dest}` }];
       const wanted = content(ctx);
       const diffOf = (before: string) => (options.secret ? secretFileDiff(options.dest) : unifiedDiff(options.dest, before, wanted));

@@ -1,12 +1,11 @@
 // File-system steps: template, content, directory, symlink, absent, lineinfile.
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { quote } from '../quote.ts';
 import { Secret } from '../secret.ts';
 import { renderTemplate } from '../template.ts';
 import { fileContentStep, symlinkRefused, type FileContentOptions } from './file-content.ts';
-import { runSafeWrite } from './safe-write.ts';
-import { normMode, probeFields, statProbe } from './probe-output.ts';
+import { enterDirectory, runSafeWrite, stagedName } from './safe-write.ts';
+import { linkTarget, linkTargetProbe, normMode, probeFields, statProbe } from './probe-output.ts';
 import type { Change, Step, StepContext } from './step.ts';
 
 export interface TemplateOptions extends FileContentOptions {
@@ -57,7 +56,7 @@ export function directory(options: { path: string; owner?: string; group?: strin
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create' }];
-      if (f.get('type') === 'symbolic link') throw symlinkRefused(options.path, f.get('target') ?? '?');
+      if (f.get('type') === 'symbolic link') throw symlinkRefused(options.path, linkTarget(f) ?? '?');
       if (f.get('type') !== 'directory') return [{ summary: `replace ${f.get('type')} with a directory` }];
       const changes: Change[] = [];
       if (f.get('owner') !== owner || f.get('group') !== group) changes.push({ summary: `owner ${f.get('owner')}:${f.get('group')} → ${owner}:${group}` });
@@ -67,17 +66,14 @@ export function directory(options: { path: string; owner?: string; group?: strin
     apply: async (remote, changes) => {
       const replace = changes.some((c) => c.summary.startsWith('replace'));
       // chown and chmod act on `.` once inside the directory, and only after checking that getting
-      // there followed no link: a link renamed over the path since the probe (its parent may belong
-      // to another user) would otherwise hand the directory it points to to `owner`.
-      const parent = quote(path.posix.dirname(dir));
-      const base = quote(path.posix.basename(dir));
+      // there followed no link: a link renamed over the path (or a directory above it) since the probe
+      // would otherwise hand the directory it points to to `owner`.
       await remote.run([
         'set -e',
         replace ? `[ -d ${q} ] || rm -f -- ${q}` : '',
         `[ -d ${q} ] || mkdir -p -- ${q}`,
-        `parent=$(cd -P -- ${parent} && pwd -P); [ "$parent" = / ] && parent=`,
-        `cd -P -- ${q}`,
-        `[ "$(pwd -P)" = "$parent/"${base} ] || { echo ${quote(`${options.path} is a symbolic link: refusing to change it`)} >&2; exit 1; }`,
+        `dir=${q}`,
+        ...enterDirectory(),
         `chown ${quote(`${owner}:${group}`)} .`,
         `chmod ${mode} .`,
       ].filter(Boolean).join('\n'));
@@ -96,13 +92,21 @@ export function symlink(options: { path: string; target: string; notify?: string
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: `create → ${options.target}` }];
       if (f.get('type') !== 'symbolic link') return [{ summary: `replace ${f.get('type')} with a link → ${options.target}` }];
-      if (f.get('target') !== options.target) return [{ summary: `${f.get('target')} → ${options.target}` }];
+      if (linkTarget(f) !== options.target) return [{ summary: `${linkTarget(f)} → ${options.target}` }];
       return [];
     },
     apply: async (remote) => {
-      // A new link beside the old one, then rename over it: readers never see the path missing.
-      const tmp = quote(path.posix.join(path.posix.dirname(options.path), `.${path.posix.basename(options.path)}.scaleup-${randomBytes(16).toString('hex')}`));
-      await remote.run(`ln -s ${quote(options.target)} ${tmp} && mv -T -f ${tmp} ${q}`);
+      // A new link beside the old one, then rename over it: readers never see the path missing. In the
+      // pinned directory, under a name made on the host; `-T`: a directory planted at that name is an
+      // error, not a place to put the link in.
+      await remote.run([
+        'set -e',
+        `dir=${quote(path.posix.dirname(options.path))}; name=${quote(path.posix.basename(options.path))}`,
+        ...enterDirectory(),
+        stagedName(),
+        `ln -s -T -- ${quote(options.target)} "./$tmp"`,
+        'mv -T -f -- "./$tmp" "./$name"',
+      ].join('\n'));
     },
   };
 }
@@ -133,13 +137,13 @@ export function lineinfile(options: { path: string; line: string; regexp?: strin
     notify: options.notify,
     tags: options.tags,
     paths: [options.path],
-    probe: () => `if [ -L ${q} ]; then echo exists=link; printf 'target=%s\\n' "$(readlink ${q})"; ` +
+    probe: () => `if [ -L ${q} ]; then echo exists=link; ${linkTargetProbe(q)}; ` +
       `elif [ -f ${q} ]; then echo exists=1; grep -qxF -- ${quote(options.line)} ${q} && echo present=1; ` +
       (options.regexp ? `grep -cE -- ${quote(options.regexp)} ${q} | sed 's/^/matches=/'; ` : '') +
       `else echo exists=0; fi`,
     decide: (out) => {
       const f = probeFields(out.stdout);
-      if (f.get('exists') === 'link') throw symlinkRefused(options.path, f.get('target') ?? '?');
+      if (f.get('exists') === 'link') throw symlinkRefused(options.path, linkTarget(f) ?? '?');
       if (f.get('exists') !== '1') return [{ summary: `create with ${JSON.stringify(options.line)}` }];
       if (f.get('present') !== '1' || Number(f.get('matches') ?? '0') > 1) {
         return [{ summary: Number(f.get('matches') ?? '0') > 0 ? 'replace matching line' : 'append line' }];

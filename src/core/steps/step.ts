@@ -27,8 +27,6 @@ export interface Remote {
   exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
   /** Like exec, but throws StepError with the (redacted) command and stderr when exit code ≠ 0. */
   run(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
-  /** Writes `content` to `path` atomically-ready: the caller chooses a temp path and renames. */
-  upload(content: string | Buffer, path: string): Promise<void>;
 }
 
 export interface ExecResult {
