@@ -1,6 +1,6 @@
 // Re-entering the wizard on an existing inventory: the menu's actions, through their real prompts.
 import { screen } from '@inquirer/testing/vitest';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -106,6 +106,20 @@ describe('wizard: the menu of an existing inventory', () => {
     quit();
     await expect(done).resolves.toBe(0);
   }, budget({ processes: 1, prompts: 8 }));
+
+  it('never shows the value of a secret variable set in plain text', async () => {
+    // Fails on the old list, which printed every value as it is in the file.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^vars:\n/m, 'vars:\n  haproxy_stats_password: hunter-two-22\n'));
+    const done = start();
+    await firstPrompt();
+    await answer('');
+    await choose('Edit');
+    expect(screen.getScreen()).toContain('haproxy_stats_password = ***');
+    expect(screen.getScreen()).not.toContain('hunter-two-22');
+    await choose('Done');
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, budget({ prompts: 5 }));
 
   it('edits variables with the same checks as creating', async () => {
     const done = start();

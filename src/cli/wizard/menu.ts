@@ -114,12 +114,15 @@ function varProblem(name: string, value: string, inventory: Inventory): string |
 async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<number> {
   requireNative(inventory);
   let changed = false;
+  // The values of variables a role declares secret (and the sudo password) are never shown.
+  const secret = new Set<string>(['become_password']);
+  for (const name of listRoles()) for (const v of (await loadRole(name).catch(() => undefined))?.secrets ?? []) secret.add(v);
   for (;;) {
     const vars = topLevelVars(readFileSync(inventory.file, 'utf8'));
     const pick = await select<string>({
       message: 'Which variable? (every host sees these; group and host vars in the file override them)',
       choices: [
-        ...Object.entries(vars).map(([k, v]) => ({ name: `${k} = ${JSON.stringify(v)}`, value: `var:${k}` })),
+        ...Object.entries(vars).map(([k, v]) => ({ name: `${k} = ${secret.has(k) ? '***' : JSON.stringify(v)}`, value: `var:${k}` })),
         { name: 'Add a variable…', value: 'add' },
         { name: 'Done', value: 'done' },
       ],
