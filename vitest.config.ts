@@ -1,9 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Roles import the public API as 'scaleup' (tsconfig.json's paths say the same to tsc, tsx and esbuild).
+  resolve: { alias: { scaleup: fileURLToPath(new URL('./src/api.ts', import.meta.url)) } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -12,6 +16,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],

@@ -22,14 +22,17 @@ function newestSource(dir) {
 function bundleIsFresh() {
   if (process.env.SCALEUP_FROM_SOURCE === '1' || !existsSync(bundle)) return false;
   const built = statSync(bundle).mtimeMs;
+  // An installed package has no lock file (npm pack leaves it out): its bundle is what it ships.
+  const lock = path.join(root, 'package-lock.json');
   return ['src', 'roles'].every((d) => newestSource(path.join(root, d)) <= built) &&
-    statSync(path.join(root, 'package-lock.json')).mtimeMs <= built;
+    (!existsSync(lock) || statSync(lock).mtimeMs <= built);
 }
 
 const fresh = bundleIsFresh();
 if (!fresh) {
   const { register } = await import('tsx/esm/api');
-  register();
+  // scaleup's own tsconfig, whatever the working directory: it maps the roles' `scaleup` imports to src/api.ts.
+  register({ tsconfig: path.join(root, 'tsconfig.json') });
 }
 if (process.argv[2] === '__keeper') {
   // The connection keeper (src/cli/connection-keeper.ts starts it): its own small entry, not the CLI.

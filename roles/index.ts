@@ -1,6 +1,7 @@
-// The roles this project ships, by name. A new role is a folder with an index.ts, listed here
-// (a unit test checks this list against the folders). Loaded on demand.
-import type { Role } from '../src/core/role.ts';
+// The roles scaleup ships, by name (static imports, so the bundled CLI carries them). A new shipped
+// role is a folder with an index.ts, listed here; a unit test checks this list against the folders.
+// They use only scaleup's public API ('scaleup'), like a role in a user's project.
+import type { Role } from 'scaleup';
 
 const lazy = (load: () => Promise<{ default: unknown }>) => async () => (await load()).default as Role;
 

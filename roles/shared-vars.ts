@@ -1,7 +1,7 @@
 // Variables that more than one tier reads (nginx proxies to the app's port, the app logs in with the
 // user the mysql role creates, HAProxy and keepalived share the VIP). Each lives here once; a role
 // picks the ones it reads into its defaults, so `apply --role nginx` renders exactly what a full run does.
-import type { Secret } from '../src/core/secret.ts';
+import type { Secret } from 'scaleup';
 
 export type SharedVars = {
   /** Inventory group of the load balancers (HAProxy + keepalived). */

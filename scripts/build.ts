@@ -10,6 +10,8 @@ const outdir = path.join(root, 'dist');
 rmSync(outdir, { recursive: true, force: true });
 await bundleCli(outdir, {
   provision: path.join(root, 'src/cli/main.ts'),
+  // The public API (package.json's exports), for a program that imports scaleup; roles get it bound for them.
+  api: path.join(root, 'src/api.ts'),
   // The connection keeper is a process of its own (bin/provision.js __keeper): it loads only what it uses.
   keeper: path.join(root, 'src/core/connection/kept/keeper.ts'),
 });

@@ -19,8 +19,9 @@ export async function bundleCli(outdir: string, entryPoints: Record<string, stri
     format: 'esm',
     target: 'node20',
     // ssh2 loads its native crypto binding (when it was built) by a path relative to itself: it stays
-    // in node_modules, as do its optional helpers.
-    external: ['ssh2', 'cpu-features', '*.node'],
+    // in node_modules, as do its optional helpers. esbuild (which loads a user's roles) runs its own
+    // binary, found from its package.
+    external: ['ssh2', 'cpu-features', '*.node', 'esbuild'],
     // CommonJS dependencies inside an ES module bundle need require().
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +

@@ -1,16 +1,19 @@
-// Writes docs/inventory.schema.json from the zod schema of the native inventory, so editors
-// (yaml-language-server: `# yaml-language-server: $schema=../docs/inventory.schema.json`) autocomplete
-// and check inventories. Run: npx tsx scripts/gen-schema.ts  (--check: fail if the file is stale).
+// Writes docs/inventory.schema.json and docs/scaleup.schema.json from the zod schemas of the native
+// inventory and of a project's scaleup.yml, so editors (yaml-language-server:
+// `# yaml-language-server: $schema=../docs/inventory.schema.json`) autocomplete and check them.
+// Run: npx tsx scripts/gen-schema.ts  (--check: fail if a file is stale).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { NativeInventory } from '../src/core/inventory-schema.ts';
-import { projectRoot } from '../src/core/paths.ts';
+import { ProjectConfigSchema } from '../src/core/project-config.ts';
+import { packageRoot as projectRoot } from '../src/package-root.ts';
 
-const target = path.join(projectRoot, 'docs', 'inventory.schema.json');
-const schema = z.toJSONSchema(NativeInventory, { io: 'input', target: 'draft-2020-12' });
-const text = `${JSON.stringify(schema, null, 2)}\n`;
+for (const [file, zodSchema] of [['inventory.schema.json', NativeInventory], ['scaleup.schema.json', ProjectConfigSchema]] as const) {
+  writeOrCheck(path.join(projectRoot, 'docs', file), `${JSON.stringify(z.toJSONSchema(zodSchema, { io: 'input', target: 'draft-2020-12' }), null, 2)}\n`);
+}
 
+function writeOrCheck(target: string, text: string): void {
 if (process.argv.includes('--check')) {
   let current = '';
   try {
@@ -25,4 +28,5 @@ if (process.argv.includes('--check')) {
 } else {
   writeFileSync(target, text);
   process.stdout.write(`wrote ${path.relative(process.cwd(), target)}\n`);
+}
 }

@@ -2,9 +2,7 @@
 // release (/opt/<name>/releases/<hash>, switched atomically by the `current` link), its env file,
 // and a supervised service on the host's init system.
 import path from 'node:path';
-import { defineRole } from '../../src/core/role.ts';
-import { command, file, pkg, service, user } from '../../src/core/steps/index.ts';
-import type { Step } from '../../src/core/steps/step.ts';
+import { command, defineRole, file, pkg, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { appDefaults, appTemplateVars, pruneCommand, readRelease, validateApp, type AppVars } from './vars.ts';
 
@@ -14,9 +12,9 @@ export default defineRole<AppVars>({
   defaults: appDefaults,
   required: ['mysql_app_password'],
   secrets: ['mysql_app_password'],
-  steps(v, { host, facts, hostsIn }) {
+  steps(v, { host, facts, hostsIn, dir }) {
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
-    const release = readRelease(v.app_source);
+    const release = readRelease(dir, v.app_source);
     const vars = appTemplateVars(v, host, hostsIn, release.id);
     const { paths } = vars;
     const restart = ['restart app'];
@@ -24,11 +22,11 @@ export default defineRole<AppVars>({
     // The service definition comes first, so that `reload systemd` is notified before `restart app`.
     const supervision: Step[] =
       facts.initSystem === 'systemd'
-        ? [file.template({ src: 'app/app.service.ejs', dest: paths.unit, mode: '0644', vars, notify: ['reload systemd', ...restart] })]
+        ? [file.template({ src: 'app.service.ejs', dest: paths.unit, mode: '0644', vars, notify: ['reload systemd', ...restart] })]
         : [
             file.directory({ path: paths.logDir, owner: v.app_user, group: v.app_user, mode: '0750' }),
-            file.template({ src: 'app/app.respawn.ejs', dest: paths.respawn, mode: '0755', vars, notify: restart }),
-            file.template({ src: 'app/app.init.ejs', dest: paths.initScript, mode: '0755', vars, notify: restart }),
+            file.template({ src: 'app.respawn.ejs', dest: paths.respawn, mode: '0755', vars, notify: restart }),
+            file.template({ src: 'app.init.ejs', dest: paths.initScript, mode: '0755', vars, notify: restart }),
           ];
 
     return [
@@ -46,7 +44,7 @@ export default defineRole<AppVars>({
       command.run({ name: `prune releases of ${v.app_name}`, ...pruneCommand(paths, v.app_releases_keep) }),
       file.directory({ path: paths.configDir, group: v.app_user, mode: '0750' }),
       file.template({
-        src: 'app/app.env.ejs',
+        src: 'app.env.ejs',
         dest: paths.envFile,
         // Holds the database password; the app reads it, but may not change it: root sources it too
         // (systemd's EnvironmentFile=, provision verify), so an app that could write it could run

@@ -1,9 +1,7 @@
 // The app role's variables, the release it ships (built from files on the control node), and the
 // values its templates need.
 import path from 'node:path';
-import { rolesDir } from '../../src/core/role-loader.ts';
-import type { Host, Inventory } from '../../src/core/model.ts';
-import { quote } from '../../src/core/quote.ts';
+import { quote, type Host, type Inventory } from 'scaleup';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';
@@ -42,18 +40,17 @@ export const appDefaults: AppVars = {
   app_releases_keep: 3,
 };
 
-const filesDir = path.join(rolesDir, 'app', 'files');
-
 export interface Release {
   /** Short sha256 of the app's files: the release directory's name. */
   id: string;
   tree: Tree;
 }
 
-/** Reads the app from the control node; the same files always make the same release id. */
-export function readRelease(source: string): Release {
-  const tree = readTree(path.resolve(filesDir, source));
-  if (tree.files.length === 0) throw new Error(`app: no files in ${path.resolve(filesDir, source)}`);
+/** Reads the app from the control node (`source` relative to the role's files/); the same files always make the same release id. */
+export function readRelease(roleDir: string, source: string): Release {
+  const dir = path.resolve(roleDir, 'files', source);
+  const tree = readTree(dir);
+  if (tree.files.length === 0) throw new Error(`app: no files in ${dir}`);
   return { id: tree.sha256.slice(0, 12), tree };
 }
 

@@ -1,8 +1,7 @@
 // The host baseline every server gets before its tier's role: base tools, an operators' user and
 // group with a narrow sudo rule, the stack's logs in one rotated place, a few network kernel
 // parameters, and a login banner. Also the shared workload of the Ansible comparison in bench/.
-import { defineRole } from '../../src/core/role.ts';
-import { file, pkg, service, sysctl, user } from '../../src/core/steps/index.ts';
+import { defineRole, file, pkg, service, sysctl, user } from 'scaleup';
 import { baselineDefaults, validateBaseline, type BaselineVars } from './vars.ts';
 
 /** First line of every file this role writes that has no template (apt reads `//` comments). */
@@ -37,20 +36,20 @@ export default defineRole<BaselineVars>({
       // A broken sudoers file locks everyone out of sudo: visudo checks the staged copy first
       // (sudo ignores files with a dot in sudoers.d, so the staged `.name.scaleup-…` is never read).
       // The rule lists exact command lines only: validateBaseline refuses wildcards.
-      file.template({ src: 'baseline/sudoers-ops.ejs', dest: '/etc/sudoers.d/scaleup-ops', mode: '0440', validate: 'visudo -c -q -f %s' }),
+      file.template({ src: 'sudoers-ops.ejs', dest: '/etc/sudoers.d/scaleup-ops', mode: '0440', validate: 'visudo -c -q -f %s' }),
       file.directory({ path: v.baseline_log_dir, owner: 'root', group: 'adm', mode: '0750' }),
       // rsyslog has no config reload (HUP only reopens files): a changed rule needs a restart.
       file.template({
-        src: 'baseline/rsyslog.conf.ejs',
+        src: 'rsyslog.conf.ejs',
         dest: '/etc/rsyslog.d/50-scaleup.conf',
         mode: '0644',
         validate: 'rsyslogd -N1 -f %s',
         notify: ['restart rsyslog'],
       }),
-      file.template({ src: 'baseline/logrotate.ejs', dest: '/etc/logrotate.d/scaleup', mode: '0644', validate: 'logrotate -d %s' }),
+      file.template({ src: 'logrotate.ejs', dest: '/etc/logrotate.d/scaleup', mode: '0644', validate: 'logrotate -d %s' }),
       // Debian ships `#compress` commented out: rotated logs of every package are then kept raw.
       file.lineinfile({ path: '/etc/logrotate.conf', line: 'compress', regexp: '^#?[[:space:]]*compress[[:space:]]*$' }),
-      file.template({ src: 'baseline/motd.ejs', dest: '/etc/motd', mode: '0644' }),
+      file.template({ src: 'motd.ejs', dest: '/etc/motd', mode: '0644' }),
       ...Object.entries(v.baseline_sysctl).map(([key, value]) => sysctl.value(key, value, { file: v.baseline_sysctl_file })),
       service.running('rsyslog', { enabled: true }),
     ];

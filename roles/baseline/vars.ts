@@ -1,5 +1,5 @@
 // The baseline role's variables and the checks it makes before connecting.
-import type { Host, Inventory } from '../../src/core/model.ts';
+import type { Host, Inventory } from 'scaleup';
 import { varsFor } from '../lib/vars.ts';
 
 export type BaselineVars = {

@@ -2,8 +2,7 @@
 // the tier in front of it — MySQL from app hosts, the app port from web hosts, 80 on web hosts from
 // the load balancers, the frontend on the lb hosts from anyone — plus SSH and VRRP between the lb
 // peers. Owns one table (inet scaleup) and leaves any other ruleset alone.
-import { defineRole } from '../../src/core/role.ts';
-import { command, file, pkg, service } from '../../src/core/steps/index.ts';
+import { command, defineRole, file, pkg, service } from 'scaleup';
 import { sshGuard } from './ssh-guard.ts';
 import { firewallDefaults, firewallRules, validateFirewall, type FirewallVars } from './vars.ts';
 
@@ -20,7 +19,7 @@ export default defineRole<FirewallVars>({
       sshGuard(v),
       pkg.installed(['nftables']),
       file.template({
-        src: 'firewall/nftables.conf.ejs',
+        src: 'nftables.conf.ejs',
         dest: RULES_FILE,
         mode: '0644',
         vars: { rules: firewallRules(v, host, hostsIn) },

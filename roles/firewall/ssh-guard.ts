@@ -4,10 +4,7 @@
 // loaded still accept this run's own SSH session: its client address and the port it came in on, as
 // the host sees them (after any NAT or jump host: what nft matches too). Only the host knows that
 // address, so it cannot be checked before connecting (validate) nor from the inventory.
-import { StepError } from '../../src/core/errors.ts';
-import type { Facts } from '../../src/core/facts/facts.ts';
-import { probeFields } from '../../src/core/steps/probe-output.ts';
-import type { Step } from '../../src/core/steps/step.ts';
+import { type Facts, probeFields, type Step, StepError } from 'scaleup';
 import { isIpAddress } from '../lib/net.ts';
 import { covers, mergeSources } from './sources.ts';
 import type { FirewallVars } from './vars.ts';

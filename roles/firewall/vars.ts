@@ -2,7 +2,7 @@
 // service port only from the tier in front of it (db ← app ← web ← lb ← anyone), addresses taken from
 // the inventory's groups; SSH from firewall_ssh_sources; the HAProxy stats page from
 // firewall_admin_sources only.
-import type { Host, Inventory } from '../../src/core/model.ts';
+import type { Host, Inventory } from 'scaleup';
 import { haproxyDefaults, type HaproxyVars } from '../haproxy/vars.ts';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { varsFor } from '../lib/vars.ts';

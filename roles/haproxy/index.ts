@@ -1,7 +1,6 @@
 // The load balancer: HAProxy on the VIP in front of every web host, with HTTP health checks and a
 // password-protected stats page on the host's private address. Travels with the keepalived role.
-import { defineRole } from '../../src/core/role.ts';
-import { file, pkg, service, sysctl } from '../../src/core/steps/index.ts';
+import { defineRole, file, pkg, service, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { haproxyDefaults, haproxyQuote, validateHaproxy, type HaproxyVars } from './vars.ts';
 
@@ -19,7 +18,7 @@ export default defineRole<HaproxyVars>({
       // Debian starts HAProxy on install with its default config (no listener): harmless.
       pkg.installed(['haproxy']),
       file.template({
-        src: 'haproxy/haproxy.cfg.ejs',
+        src: 'haproxy.cfg.ejs',
         dest: '/etc/haproxy/haproxy.cfg',
         // Holds the stats password: readable by root and the haproxy group only, never in a diff.
         owner: 'root',

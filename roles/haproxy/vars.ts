@@ -1,5 +1,5 @@
 // The haproxy role's variables, the quoting HAProxy's config needs, and the checks before connecting.
-import type { Host, Inventory } from '../../src/core/model.ts';
+import type { Host, Inventory } from 'scaleup';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';

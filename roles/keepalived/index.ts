@@ -1,8 +1,6 @@
 // The VIP: keepalived runs one VRRP instance over the lb hosts (unicast, so it works where multicast
 // is filtered) and moves the VIP away from a host whose HAProxy stops. Travels with the haproxy role.
-import { defineRole } from '../../src/core/role.ts';
-import { file, pkg, service } from '../../src/core/steps/index.ts';
-import type { Step } from '../../src/core/steps/step.ts';
+import { defineRole, file, pkg, service, type Step } from 'scaleup';
 import {
   CHECK_SCRIPT, READY_SCRIPT, HANDOVER_SCRIPT, HAPROXY_DROPIN_DIR, KEEPALIVED_DROPIN_DIR,
   keepalivedDefaults, keepalivedTemplateVars, validateKeepalived, type KeepalivedVars,
@@ -20,10 +18,10 @@ export default defineRole<KeepalivedVars>({
     const systemdUnits: Step[] =
       facts.initSystem === 'systemd'
         ? [
-            file.template({ src: 'keepalived/haproxy-vip-handover.sh.ejs', dest: HANDOVER_SCRIPT, mode: '0755', vars }),
+            file.template({ src: 'haproxy-vip-handover.sh.ejs', dest: HANDOVER_SCRIPT, mode: '0755', vars }),
             file.directory({ path: HAPROXY_DROPIN_DIR, mode: '0755' }),
             file.template({
-              src: 'keepalived/haproxy-handover.conf.ejs',
+              src: 'haproxy-handover.conf.ejs',
               dest: `${HAPROXY_DROPIN_DIR}/scaleup-vip-handover.conf`,
               mode: '0644',
               vars,
@@ -31,7 +29,7 @@ export default defineRole<KeepalivedVars>({
             }),
             file.directory({ path: KEEPALIVED_DROPIN_DIR, mode: '0755' }),
             file.template({
-              src: 'keepalived/keepalived-restart.conf.ejs',
+              src: 'keepalived-restart.conf.ejs',
               dest: `${KEEPALIVED_DROPIN_DIR}/scaleup-restart.conf`,
               mode: '0644',
               notify: ['reload systemd'],
@@ -43,11 +41,11 @@ export default defineRole<KeepalivedVars>({
       // so installing first is safe; the service starts below, once its config is in place.
       pkg.installed(['keepalived']),
       // Under enable_script_security the script must be root's and writable by root only.
-      file.template({ src: 'keepalived/check_haproxy.sh.ejs', dest: CHECK_SCRIPT, mode: '0755' }),
-      file.template({ src: 'keepalived/check_haproxy_ready.sh.ejs', dest: READY_SCRIPT, mode: '0755' }),
+      file.template({ src: 'check_haproxy.sh.ejs', dest: CHECK_SCRIPT, mode: '0755' }),
+      file.template({ src: 'check_haproxy_ready.sh.ejs', dest: READY_SCRIPT, mode: '0755' }),
       ...systemdUnits,
       file.template({
-        src: 'keepalived/keepalived.conf.ejs',
+        src: 'keepalived.conf.ejs',
         dest: '/etc/keepalived/keepalived.conf',
         // May hold the VRRPv2 password. Secret even with VRRPv3: the file on the host may still hold
         // the password of a VRRPv2 setup, and a diff would show it on the line it removes.

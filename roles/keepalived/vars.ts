@@ -1,8 +1,6 @@
 // The keepalived role's variables, the per-host values derived from the lb group (priority, state,
 // peers, interface), and the cluster invariants checked before connecting.
-import { StepError } from '../../src/core/errors.ts';
-import type { Facts } from '../../src/core/facts/facts.ts';
-import type { Host, Inventory } from '../../src/core/model.ts';
+import { type Facts, type Host, type Inventory, StepError } from 'scaleup';
 import { interfaceHolding, ipv4ToNumber, sameSubnet } from '../lib/net.ts';
 import { secretText, secretVar } from '../lib/secret-value.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';

@@ -1,7 +1,7 @@
 // IPv4 arithmetic for cluster checks (is the VIP in the lb hosts' subnet?) and for finding the
 // interface that holds a host's address in its facts. Node's `net.isIPv4` does the validation.
 import { isIP, isIPv4 } from 'node:net';
-import type { Facts } from '../../src/core/facts/facts.ts';
+import type { Facts } from 'scaleup';
 
 /** The address as a 32-bit unsigned number, or null if `s` is not a dotted-quad IPv4 address. */
 export function ipv4ToNumber(s: string): number | null {

@@ -1,8 +1,6 @@
 // A secret variable reaches a role as a Secret (from the vault) or, in a lab inventory, as a plain
 // string. Roles keep it wrapped and unwrap it only where it must reach the host.
-import { StepError } from '../../src/core/errors.ts';
-import { Secret } from '../../src/core/secret.ts';
-import type { VarValue } from '../../src/core/model.ts';
+import { Secret, StepError, type VarValue } from 'scaleup';
 
 /** The variable as a Secret; throws naming the variable when it is unset or empty. */
 export function secretVar(value: VarValue | undefined, name: string): Secret {

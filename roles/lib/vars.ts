@@ -1,7 +1,6 @@
 // Role variables as the engine merges them (role defaults < all < group < host), for the checks a
 // role makes over the whole inventory before any connection.
-import type { Host, Inventory, Vars } from '../../src/core/model.ts';
-import { hostsInGroup } from '../../src/core/run.ts';
+import { type Host, hostsInGroup, type Inventory, type Vars } from 'scaleup';
 
 /** The variables a role sees on `host`: its defaults overlaid by the host's merged inventory vars. */
 export function varsFor<V extends Vars>(defaults: V, host: Host): V {

@@ -1,7 +1,6 @@
 // MySQL for the app tier: MariaDB on Debian (MySQL on Ubuntu), listening on the private address only,
 // secured like mysql_secure_installation, with the app database and one account per app host.
-import { defineRole } from '../../src/core/role.ts';
-import { file, pkg, service } from '../../src/core/steps/index.ts';
+import { defineRole, file, pkg, service } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { validateMysql, mysqlDefaults, mysqlPlatform, mysqlTemplateVars, type MysqlVars } from './vars.ts';
 import { mysqlAppUsers, mysqlDatabase, mysqlSecureInstallation } from './sql-steps.ts';
@@ -19,7 +18,7 @@ export default defineRole<MysqlVars>({
       // Debian starts the server on install, bound to 127.0.0.1; the drop-in moves it at the restart.
       pkg.installed(p.packages),
       file.template({
-        src: 'mysql/scaleup.cnf.ejs',
+        src: 'scaleup.cnf.ejs',
         dest: p.dropIn,
         mode: '0644',
         vars: mysqlTemplateVars(v, host),

@@ -2,8 +2,7 @@
 // unix socket as root (no password: root keeps unix_socket auth), decides from the rows, and applies
 // by piping statements on stdin. A password appears only in the SQL written to stdin, built in
 // `apply` from the Secret; probes print SHA2 of the stored hash, never the hash itself.
-import { Secret } from '../../src/core/secret.ts';
-import type { Change, ProbeOutput, Remote, Step } from '../../src/core/steps/step.ts';
+import { type Change, type ProbeOutput, type Remote, Secret, type Step } from 'scaleup';
 import {
   SESSION_PREAMBLE,
   grantDatabasePattern,

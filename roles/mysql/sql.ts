@@ -1,7 +1,7 @@
 // SQL text built on the control node: literals, identifiers, accounts, and the parsing of the
 // mysql client's batch output. Every value that reaches SQL passes through one of these.
 import { createHash } from 'node:crypto';
-import { quote } from '../../src/core/quote.ts';
+import { quote } from 'scaleup';
 
 /**
  * A SQL string literal. Quotes are doubled (valid in every sql_mode) and backslashes escaped; the

@@ -1,7 +1,5 @@
 // The mysql role's variables, its per-distribution map, and the checks it makes before connecting.
-import { StepError } from '../../src/core/errors.ts';
-import type { Facts } from '../../src/core/facts/facts.ts';
-import type { Host, Inventory } from '../../src/core/model.ts';
+import { type Facts, type Host, type Inventory, StepError } from 'scaleup';
 import { isIpAddress } from '../lib/net.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';

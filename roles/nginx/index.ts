@@ -1,22 +1,21 @@
 // The web tier: nginx serving the static files and proxying everything else to every app host.
 import path from 'node:path';
-import { defineRole } from '../../src/core/role.ts';
-import { file, pkg, service } from '../../src/core/steps/index.ts';
+import { defineRole, file, pkg, service } from 'scaleup';
 import { nginxDefaults, nginxPaths, readStaticFiles, validateNginx, type NginxVars } from './vars.ts';
 
 export default defineRole<NginxVars>({
   name: 'nginx',
   description: 'nginx: static files, and a keepalive reverse proxy to all app hosts',
   defaults: nginxDefaults,
-  steps(v) {
+  steps(v, { dir }) {
     const reload = ['reload nginx'];
     const staticDir = `${v.nginx_document_root}/static`;
-    const assets = readStaticFiles();
+    const assets = readStaticFiles(dir);
     return [
       pkg.installed(['nginx']),
-      file.template({ src: 'nginx/validate-site.sh.ejs', dest: nginxPaths.validateSite, mode: '0755' }),
+      file.template({ src: 'validate-site.sh.ejs', dest: nginxPaths.validateSite, mode: '0755' }),
       file.template({
-        src: 'nginx/nginx.conf.ejs',
+        src: 'nginx.conf.ejs',
         dest: nginxPaths.conf,
         mode: '0644',
         validate: 'nginx -t -q -c %s',
@@ -25,7 +24,7 @@ export default defineRole<NginxVars>({
       // A site file is only valid inside nginx.conf's http block: the script builds a copy of
       // nginx.conf that includes the staged file instead of sites-enabled/*, and runs nginx -t on it.
       file.template({
-        src: 'nginx/site.conf.ejs',
+        src: 'site.conf.ejs',
         dest: nginxPaths.site,
         mode: '0644',
         validate: `${nginxPaths.validateSite} %s`,

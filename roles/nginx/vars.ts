@@ -1,7 +1,6 @@
 // The nginx role's variables and the checks it makes before connecting.
 import path from 'node:path';
-import { rolesDir } from '../../src/core/role-loader.ts';
-import type { Host, Inventory } from '../../src/core/model.ts';
+import type { Host, Inventory } from 'scaleup';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { type SharedVars, sharedVars } from '../shared-vars.ts';
@@ -55,10 +54,9 @@ export const nginxPaths = {
   validateSite: '/usr/local/sbin/scaleup-nginx-validate-site',
 };
 
-/** The static files nginx serves: the app's public/ directory, read on the control node. */
-export function readStaticFiles(): Tree {
-  const dir = path.join(rolesDir, 'app', 'files', 'counter', 'public');
-  return readTree(dir);
+/** The static files nginx serves: the role's files/public/, read on the control node. */
+export function readStaticFiles(roleDir: string): Tree {
+  return readTree(path.join(roleDir, 'files', 'public'));
 }
 
 /** Checks made before connecting: the upstream needs at least one app host. */

@@ -1,23 +1,11 @@
 // Where this installation's connection keeper listens, how to start it, and how long it keeps a
-// connection: `--ssh-persist SECONDS`, else $SCALEUP_SSH_PERSIST, else 60 (OpenSSH's ControlPersist
-// as Ansible sets it); 0 connects directly and keeps nothing.
+// connection by default: 60 s (OpenSSH's ControlPersist as Ansible sets it; settings.ts gives the
+// precedence of --ssh-persist, $SCALEUP_SSH_PERSIST and scaleup.yml); 0 connects directly and keeps nothing.
 import { spawn } from 'node:child_process';
-import { InventoryError } from '../core/errors.ts';
 import { ask, dial, type KeeperAccess } from '../core/connection/kept/kept-connection.ts';
-import { SSH_PERSIST_RULE, wholeNumberProblem } from './commands/numeric-flags.ts';
 import { keeperDir, keeperSocketPath, PROTOCOL_VERSION, type KeeperReply } from '../core/connection/kept/protocol.ts';
 
 export const DEFAULT_SSH_PERSIST_SECONDS = 60;
-
-/** `--ssh-persist` (checked by commander: sshPersistFlag), else $SCALEUP_SSH_PERSIST, else the default. */
-export function sshPersistSeconds(flag?: number): number {
-  if (flag !== undefined) return flag;
-  const given = process.env.SCALEUP_SSH_PERSIST;
-  if (given === undefined || given === '') return DEFAULT_SSH_PERSIST_SECONDS;
-  const problem = wholeNumberProblem(given, SSH_PERSIST_RULE);
-  if (problem) throw new InventoryError(`'${given}' is not ${problem}`, { file: '(environment)', field: 'SCALEUP_SSH_PERSIST' });
-  return Number(given);
-}
 
 /** The keeper's socket for the CLI running now (one keeper per installation), if a safe place exists. */
 function socketPath(): string | undefined {

@@ -8,6 +8,7 @@ import { registerVerifyCommand } from './commands/verify.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerConnectionsCommand } from './commands/connections.ts';
+import { packageVersion, registerInitCommand } from './commands/init.ts';
 import { safeHostText } from '../core/host-text.ts';
 import { EXIT } from './exit-codes.ts';
 import { internalErrorLine } from './internal-error.ts';
@@ -16,15 +17,17 @@ import { internalErrorLine } from './internal-error.ts';
 export function buildProgram(): Command {
   const program = new Command('provision')
     .description('Agentless SSH provisioning for the scale-up web stack')
-    .version('0.1.0')
+    .version(packageVersion('scaleup'))
     .addHelpText('after', `
 Examples:
   provision                                   the wizard (on a terminal)
+  provision init my-servers                   a new project: scaleup.yml, inventory, playbook, a sample role
   provision lab up                            five local lab hosts (root)
   provision apply -i inventory/lab.yml --yes  converge the stack
   provision verify -i inventory/lab.yml       check it end to end
 Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
     .exitOverride();
+  registerInitCommand(program);
   registerApplyCommand(program);
   registerFactsCommand(program);
   registerVerifyCommand(program);

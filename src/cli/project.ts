@@ -2,7 +2,7 @@
 // the playbook narrowed by --role/--limit, the pre-flight checks, and how to connect.
 import path from 'node:path';
 import { openSsh } from '../core/connection/open.ts';
-import { keeperAccess, sshPersistSeconds } from './connection-keeper.ts';
+import { keeperAccess } from './connection-keeper.ts';
 import { InventoryError, InventoryErrors, type SourceLocation } from '../core/errors.ts';
 import { selectHosts } from '../core/host-pattern.ts';
 import { loadInventory, openInventorySecrets, readInventory } from '../core/inventory.ts';
@@ -10,26 +10,25 @@ import type { Host, Inventory, VarValue } from '../core/model.ts';
 import { loadPlaybook } from '../core/playbook.ts';
 import { preflight } from '../core/preflight.ts';
 import type { Role } from '../core/role.ts';
-import { listRoles, loadRole } from '../core/role-loader.ts';
 import { plainTextSecrets, roleSecretValues, type PlainSecret } from '../core/role-secrets.ts';
 import type { PlannedPlay } from '../core/run.ts';
 import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
 import { displayPath } from '../core/yaml-source.ts';
+import { rolesFor, type Settings } from './settings.ts';
 
 export interface ProjectOptions {
-  inventory?: string;
-  playbook: string;
+  /** Inventory, playbook, role folders and connection settings (flag > environment > scaleup.yml > default). */
+  settings: Settings;
   roles?: string[];
   limit?: string[];
   acceptNewHostKeys: boolean;
   ageKeyFile?: string;
-  /** Seconds SSH connections are kept for the next run (0: none); default as sshPersistSeconds(). */
-  sshPersistSeconds?: number;
 }
 
 export interface Project {
+  settings: Settings;
   inventory: Inventory;
   plays: PlannedPlay[];
   redactor: Redactor;
@@ -72,7 +71,7 @@ export function plainSecretWarning(plain: PlainSecret, inventory: Inventory): st
 
 function inventoryFile(file: string | undefined): string {
   if (!file) {
-    throw new InventoryError('no inventory given: pass -i FILE or set SCALEUP_INVENTORY', { file: '(command line)', field: '--inventory' });
+    throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
   }
   return path.resolve(file);
 }
@@ -82,16 +81,18 @@ export async function loadInventoryWithSecrets(file: string | undefined, ageKeyF
 }
 
 export async function loadProject(options: ProjectOptions): Promise<Project> {
-  const file = inventoryFile(options.inventory);
+  const { settings } = options;
+  const file = inventoryFile(settings.inventory);
   // The command line is checked against the inventory before its secrets are opened: a mistyped
   // --role or --limit is reported without asking for a passphrase or reading the identity file.
   const plain = readInventory(file);
-  const known = listRoles();
-  const playbook = loadPlaybook(path.resolve(options.playbook), plain, known);
+  const roleSource = rolesFor(settings);
+  const known = roleSource.list();
+  const playbook = loadPlaybook(settings.playbook, plain, known);
   for (const r of options.roles ?? []) {
     if (!known.includes(r)) throw new InventoryError(`unknown role '${r}'; roles are: ${known.join(', ')}`, { file: '(command line)', field: '--role' });
     if (!playbook.plays.some((p) => p.roles.includes(r))) {
-      throw new InventoryError(`role '${r}' is not in ${options.playbook}`, { file: '(command line)', field: '--role' });
+      throw new InventoryError(`role '${r}' is not in ${displayPath(settings.playbook)}`, { file: '(command line)', field: '--role' });
     }
   }
   const limited = options.limit?.length ? new Set(selectHosts(plain, options.limit.join(',')).map((h) => h.name)) : undefined;
@@ -104,17 +105,22 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     throw new InventoryError('nothing to do: no play matches the given --role/--limit', { file: '(command line)', field: '--limit' });
   }
 
+  // Every role of the playbook is loaded (a project role with a syntax error is reported) before
+  // the secrets are opened.
+  const playRoles = new Map<string, Role>();
+  for (const name of new Set(playbook.plays.flatMap((p) => p.roles))) playRoles.set(name, await roleSource.require(name));
   const inventory = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
-  const plays: PlannedPlay[] = await Promise.all(selected.map(async ({ play, roleNames, hosts }) => ({
+  const plays: PlannedPlay[] = selected.map(({ play, roleNames, hosts }) => ({
     name: play.name,
     hosts: hosts.map((name) => inventory.hosts.get(name)!),
-    roles: await Promise.all(roleNames.map(loadRole)),
+    roles: roleNames.map((name) => playRoles.get(name)!),
     serial: play.serial,
     maxFailPercentage: play.maxFailPercentage,
-  })));
+  }));
   // Every role's secrets, not only those of the roles this run applies: a host's output (an error,
-  // a file shown by --diff) may quote any value the host holds.
-  const roles = await Promise.all(known.map(loadRole));
+  // a file shown by --diff) may quote any value the host holds. (A role that fails to load is one
+  // this run does not use, or it would have been reported above.)
+  const roles = (await Promise.all(known.map((name) => roleSource.load(name).catch(() => undefined)))).filter((r): r is Role => Boolean(r));
   const redactor = redactorFor(inventory, roles);
   const warnings = plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory));
   try {
@@ -127,12 +133,14 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     throw err;
   }
 
-  const keeper = keeperAccess(options.sshPersistSeconds ?? sshPersistSeconds());
+  const keeper = keeperAccess(settings.sshPersistSeconds);
+  const connectTimeoutMs = settings.connectTimeoutSeconds * 1000;
   return {
+    settings,
     inventory,
     plays,
     redactor,
     warnings,
-    connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: options.acceptNewHostKeys }, keeper),
+    connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: options.acceptNewHostKeys, connectTimeoutMs }, keeper),
   };
 }

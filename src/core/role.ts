@@ -10,6 +10,18 @@ export interface RoleContext {
   inventory: Inventory;
   /** Hosts of a group in inventory order, [] for an unknown group (e.g. nginx's app upstream). */
   hostsIn(group: string): Host[];
+  /** The role's own folder on the control node (its `files/` and `templates/` are below it). */
+  dir: string;
+}
+
+/**
+ * Where a role lives on the control node, set by the role source that loaded it: the role's folder,
+ * and the folders its templates are looked up in, first match wins (a project's
+ * `templates/<role>/` before the role's own `templates/`).
+ */
+export interface RoleHome {
+  dir: string;
+  templateDirs: string[];
 }
 
 export interface Role<V extends Vars = Vars> {
@@ -35,6 +47,8 @@ export interface Role<V extends Vars = Vars> {
    * have distinct keepalived priorities). Returns problems as messages naming the field.
    */
   validate?(inventory: Inventory, hosts: Host[]): string[];
+  /** Set by the role source that loaded the role; a role never sets it itself. */
+  readonly home?: RoleHome;
 }
 
 /** Identity helper that keeps a role's variable type while checking its shape. */

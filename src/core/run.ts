@@ -6,6 +6,7 @@ import type { Connection } from './connection/connection.ts';
 import { ConnectError } from './errors.ts';
 import type { Facts } from './facts/facts.ts';
 import { lockAndGatherFacts } from './facts/gather.ts';
+import { hostsInGroup } from './host-groups.ts';
 import type { Host, Inventory, Vars } from './model.ts';
 import { emptyTotals, type EventSink, type HostTotals, type RunResult, type StepResult } from './results.ts';
 import type { Role, RoleContext } from './role.ts';
@@ -43,9 +44,6 @@ export function roleVars(role: Role, host: Host): Vars {
   return { ...role.defaults, ...host.vars };
 }
 
-export function hostsInGroup(inventory: Inventory): (group: string) => Host[] {
-  return (group) => (inventory.groups.get(group) ?? []).map((n) => inventory.hosts.get(n)!).filter(Boolean);
-}
 
 function batches(hosts: Host[], serial: number | string | undefined): Host[][] {
   if (serial === undefined) return [hosts];
@@ -86,7 +84,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     let plan = plans.get(key);
     if (!plan) {
       const vars = roleVars(role, host);
-      const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn };
+      const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn, dir: role.home?.dir ?? '' };
       let roleSteps = role.steps(vars as never, roleCtx);
       if (options.tags?.length) {
         roleSteps = roleSteps.filter((s) => options.tags!.some((tag) => tag === role.name || s.tags?.includes(tag)));
@@ -94,7 +92,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
       plan = {
         steps: roleSteps,
         handlers: role.handlers?.(vars as never, roleCtx) ?? {},
-        ctx: { host, facts: roleCtx.facts, vars, hostsIn, diff: options.diff ?? false },
+        ctx: { host, facts: roleCtx.facts, vars, hostsIn, diff: options.diff ?? false, role: { name: role.name, home: role.home } },
       };
       plans.set(key, plan);
     }

@@ -1,24 +1,32 @@
-// Renders the project's EJS templates. Config files are not HTML: no escaping. EJS runs in strict
+// Renders a role's EJS templates. Config files are not HTML: no escaping. EJS runs in strict
 // mode without `with`, so a template reads `locals.x`; printing an undefined value is an error
 // naming the template line, instead of a silent "undefined" in a live config.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { StepError } from './errors.ts';
+import type { RoleHome } from './role.ts';
 import { Secret } from './secret.ts';
-import { projectRoot } from './paths.ts';
-
-export const templatesDir = path.join(projectRoot, 'templates');
 
 const cache = new Map<string, ejs.TemplateFunction>();
 
-function compile(src: string): ejs.TemplateFunction {
-  const cached = cache.get(src);
-  if (cached) return cached;
-  const file = path.resolve(templatesDir, src);
-  if (!file.startsWith(templatesDir + path.sep)) {
-    throw new StepError(`template ${src}: outside the templates/ directory`);
+/**
+ * The file a role's template `src` (relative, e.g. `nginx.conf.ejs`) names: the first of the role's
+ * template folders that has it, so a project's `templates/<role>/` overrides one file of a role.
+ */
+export function findTemplate(home: RoleHome | undefined, src: string, role = 'this role'): string {
+  if (!home) throw new StepError(`template ${src}: ${role} was not loaded from a folder, so it has no templates`);
+  for (const dir of home.templateDirs) {
+    const file = path.resolve(dir, src);
+    if (!file.startsWith(path.resolve(dir) + path.sep)) throw new StepError(`template ${src}: outside the role's templates folder`);
+    if (existsSync(file)) return file;
   }
+  throw new StepError(`template ${src} of ${role} not found; looked in ${home.templateDirs.join(', ')}`);
+}
+
+function compile(file: string): ejs.TemplateFunction {
+  const cached = cache.get(file);
+  if (cached) return cached;
   const fn = ejs.compile(readFileSync(file, 'utf8'), {
     filename: file,
     strict: true,
@@ -29,7 +37,7 @@ function compile(src: string): ejs.TemplateFunction {
     },
     async: false,
   }) as ejs.TemplateFunction;
-  cache.set(src, fn);
+  cache.set(file, fn);
   return fn;
 }
 
@@ -49,8 +57,9 @@ class UndefinedValue extends Error {
   }
 }
 
-export function renderTemplate(src: string, locals: Record<string, unknown>): string {
-  const fn = compile(src);
+/** Renders the template file `file` (absolute; see findTemplate); errors name `src` and the line. */
+export function renderTemplate(file: string, locals: Record<string, unknown>, src = path.basename(file)): string {
+  const fn = compile(file);
   const revealed = Object.fromEntries(Object.entries(locals).map(([k, v]) => [k, revealSecrets(v)]));
   try {
     return fn(revealed) as string;

@@ -2,7 +2,7 @@
 //   cache   (/var/cache/scaleup-lab, or $SCALEUP_LAB_CACHE): base rootfs, apt repo, host keys; survives reboots
 //   run     (/run/scaleup-lab): state of the running lab (PIDs, per-host dirs); gone at reboot, like the lab
 //   .lab/   (project root, gitignored): the lab SSH key, known_hosts, generated inventory for custom host sets
-import { projectRoot } from '../core/paths.ts';
+import { packageRoot as projectRoot } from '../package-root.ts';
 import { join, resolve } from 'node:path';
 
 export interface LabPaths {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshConnection } from '../../src/core/connection/ssh.ts';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 import { openSecretsFile } from '../../src/core/vault.ts';
 import { labKey, labKnownHosts } from './lab-paths.ts';
 import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP } from './support.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { SshConnection } from '../../src/core/connection/ssh.ts';
 import type { RunResult } from '../../src/core/results.ts';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 import { labInventory, labKey, labKnownHosts } from './lab-paths.ts';
 
 export const LAB_ADDRESSES: Record<string, string> = {

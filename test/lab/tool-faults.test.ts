@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 import type { RunResult } from '../../src/core/results.ts';
 import { apply, getVip, inventoryVariant, LAB_ADDRESSES, onHost, sleep, waitFor } from './support.ts';
 

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import baseline from '../../roles/baseline/index.ts';
 import { baselineDefaults, validateBaseline } from '../../roles/baseline/vars.ts';
-import { rolesDir } from '../../src/core/role-loader.ts';
+import { rolesDir, templatesOf } from './builtin-roles.ts';
 import type { Step, StepContext } from '../../src/core/steps/step.ts';
-import { templatesDir } from '../../src/core/template.ts';
 import { labInventory, recordingRemote, roleOn, stepNamed, written } from './roles-fixtures.ts';
 
 const lab = labInventory();
@@ -59,10 +58,10 @@ describe('baseline steps', () => {
 });
 
 describe('baseline files', () => {
-  const templates = readdirSync(path.join(templatesDir, 'baseline')).filter((f) => f.endsWith('.ejs'));
+  const templates = readdirSync(templatesOf('baseline')).filter((f) => f.endsWith('.ejs'));
 
   it.each(templates.filter((f) => f !== 'motd.ejs'))('%s says it is managed, on its first line', (file) => {
-    const source = readFileSync(path.join(templatesDir, 'baseline', file), 'utf8');
+    const source = readFileSync(path.join(templatesOf('baseline'), file), 'utf8');
     expect(source.replace(/^<%[\s\S]*?-%>\n/, '').split('\n')[0]).toBe('# managed by scaleup — local edits are overwritten');
   });
 

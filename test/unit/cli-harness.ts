@@ -3,7 +3,7 @@
 // is fresh). Its time limits are budgets per CLI start (test/unit/budgets.ts).
 import { spawn } from 'node:child_process';
 import { inject } from 'vitest';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 import { budget, CLI_START_MS } from './budgets.ts';
 
 /** The time limit of a test that starts the CLI `starts` times. */

@@ -42,6 +42,6 @@ describe('provision (no terminal)', () => {
   it('no inventory: says how to give one', async () => {
     const r = await provision(['apply', '--yes'], { env: { SCALEUP_INVENTORY: '' } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/-i FILE or set SCALEUP_INVENTORY/);
+    expect(r.stderr).toMatch(/-i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml/);
   }, cliBudget(1));
 });

@@ -14,8 +14,8 @@ import { StepError } from '../../src/core/errors.ts';
 import type { Inventory, Vars } from '../../src/core/model.ts';
 import { loadPlaybook } from '../../src/core/playbook.ts';
 import { probeBatch } from '../../src/core/probe-batch.ts';
-import { listRoles, rolesDir } from '../../src/core/role-loader.ts';
-import { hostsInGroup } from '../../src/core/run.ts';
+import { listRoles, rolesDir, templatesOf } from './builtin-roles.ts';
+import { hostsInGroup } from '../../src/core/host-groups.ts';
 import { renderTemplate } from '../../src/core/template.ts';
 import { labFacts, labInventory, roleOn } from './roles-fixtures.ts';
 
@@ -32,7 +32,7 @@ function rulesOf(inv: Inventory, name: string) {
 
 /** The file the template step writes (rendered as the engine renders it: the rules are the step's extra locals). */
 function rendered(inv: Inventory, name: string): string {
-  return renderTemplate('firewall/nftables.conf.ejs', { host: inv.hosts.get(name)!, rules: rulesOf(inv, name) });
+  return renderTemplate(path.join(templatesOf('firewall'), 'nftables.conf.ejs'), { host: inv.hosts.get(name)!, rules: rulesOf(inv, name) });
 }
 
 /** The accept rules of a rendered file, one per line, without the fixed preamble. */

@@ -14,7 +14,8 @@ import { loadProject } from '../../src/cli/project.ts';
 import { InventoryError, InventoryErrors, type ScaleupError } from '../../src/core/errors.ts';
 import { readInventory } from '../../src/core/inventory.ts';
 import { loadPlaybook } from '../../src/core/playbook.ts';
-import { listRoles } from '../../src/core/role-loader.ts';
+import { listRoles } from './builtin-roles.ts';
+import { resolveSettings } from '../../src/cli/settings.ts';
 import { command, file, sysctl } from '../../src/core/steps/index.ts';
 import { runLocal, statuses } from '../support/local-role.ts';
 import { labInventory, roleOn, written } from './roles-fixtures.ts';
@@ -86,7 +87,7 @@ describe('hostile names and values in inventories and playbooks are refused befo
 
   it('a --limit pattern with shell syntax is an unknown host, not a command', async () => {
     const err = await asyncErrorOf(loadProject({
-      inventory: path.join(dir, 'stack.yml'), playbook: 'playbooks/site.yml', acceptNewHostKeys: false, limit: [`web-01;${RUN_CANARY}`],
+      settings: resolveSettings({ inventory: path.join(dir, 'stack.yml'), playbook: 'playbooks/site.yml' }), acceptNewHostKeys: false, limit: [`web-01;${RUN_CANARY}`],
     }));
     expect(err.message).toMatch(/unknown host or group "web-01;\$\(touch \/tmp\/scaleup-canary\)"/);
   });
@@ -108,7 +109,7 @@ describe('hostile variable values', () => {
     return out;
   }
 
-  const project = (inventory: string) => loadProject({ inventory, playbook: 'playbooks/site.yml', acceptNewHostKeys: false });
+  const project = (inventory: string) => loadProject({ settings: resolveSettings({ inventory, playbook: 'playbooks/site.yml' }), acceptNewHostKeys: false });
 
   it('a line break in a variable printed into a config line is refused, naming the variable and its line', async () => {
     const file = path.join(dir, 'vars-newline.yml');

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { InventoryError, InventoryErrors, ScaleupError } from '../../src/core/errors.ts';
 import { NativeInventory, NAME_RE } from '../../src/core/inventory-schema.ts';
+import { ProjectConfigSchema } from '../../src/core/project-config.ts';
 import { hostField, loadInventory, locateField, readInventory, withSecrets } from '../../src/core/inventory.ts';
 import type { Inventory } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
@@ -282,6 +283,11 @@ describe('docs/inventory.schema.json', () => {
   it('is generated from the zod schema and up to date (npx tsx scripts/gen-schema.ts)', () => {
     const onDisk = JSON.parse(readFileSync('docs/inventory.schema.json', 'utf8'));
     expect(onDisk).toEqual(z.toJSONSchema(NativeInventory, { io: 'input', target: 'draft-2020-12' }));
+  });
+
+  it('docs/scaleup.schema.json is generated from the project config schema and up to date', () => {
+    const onDisk = JSON.parse(readFileSync('docs/scaleup.schema.json', 'utf8'));
+    expect(onDisk).toEqual(z.toJSONSchema(ProjectConfigSchema, { io: 'input', target: 'draft-2020-12' }));
   });
 
   it('every good native fixture and inventory/*.yml passes the zod schema', () => {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keeperAccess } from '../../src/cli/connection-keeper.ts';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 
 const CANARY = 'vault-password-canary-4f1e';
 

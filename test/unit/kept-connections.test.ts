@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sshPersistFlag } from '../../src/cli/commands/numeric-flags.ts';
-import { DEFAULT_SSH_PERSIST_SECONDS, sshPersistSeconds } from '../../src/cli/connection-keeper.ts';
+import { DEFAULT_SSH_PERSIST_SECONDS } from '../../src/cli/connection-keeper.ts';
+import { resolveSettings } from '../../src/cli/settings.ts';
+
+const sshPersistSeconds = (flag?: number) => resolveSettings({ sshPersist: flag }).sshPersistSeconds;
 import { KeeperUnavailable, KeptConnection } from '../../src/core/connection/kept/kept-connection.ts';
 import { keeperDir, keeperSocketPath, targetKey } from '../../src/core/connection/kept/protocol.ts';
 import { runLockScript } from '../../src/core/connection/run-lock.ts';

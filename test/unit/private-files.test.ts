@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labPaths } from '../../src/lab/paths.ts';
-import { projectRoot } from '../../src/core/paths.ts';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'scaleup-private-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

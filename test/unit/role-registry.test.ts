@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listRoles, loadRole, rolesDir } from '../../src/core/role-loader.ts';
+import { listRoles, loadRole, rolesDir } from './builtin-roles.ts';
 
 describe('role registry', () => {
   it('lists exactly the role folders (those with an index.ts)', () => {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProject, redactorFor } from '../../src/cli/project.ts';
 import { readInventory } from '../../src/core/inventory.ts';
-import { listRoles, loadRole } from '../../src/core/role-loader.ts';
+import { listRoles, loadRole } from './builtin-roles.ts';
+import { resolveSettings } from '../../src/cli/settings.ts';
 import { defineRole, type Role } from '../../src/core/role.ts';
 import { file } from '../../src/core/steps/index.ts';
 import { runLocal } from '../support/local-role.ts';
@@ -74,7 +75,7 @@ describe('the redactor knows every declared secret, whatever its source', () => 
 
 describe('a project whose secrets are plain inventory values', () => {
   it('warns once per variable, naming it and where it is set, never the value', async () => {
-    const project = await loadProject({ inventory: inventoryFile, playbook: 'playbooks/site.yml', acceptNewHostKeys: false });
+    const project = await loadProject({ settings: resolveSettings({ inventory: inventoryFile, playbook: 'playbooks/site.yml' }), acceptNewHostKeys: false });
     const warnings = project.warnings;
     expect(warnings).toHaveLength(3);
     const [app, stats, vrrp] = ['mysql_app_password', 'haproxy_stats_password', 'keepalived_auth_pass'].map((n) => warnings.find((w) => w.startsWith(`${n} `)));
@@ -89,7 +90,7 @@ describe('a project whose secrets are plain inventory values', () => {
   });
 
   it('masks them in --diff and in the --json result', async () => {
-    const project = await loadProject({ inventory: inventoryFile, playbook: 'playbooks/site.yml', acceptNewHostKeys: false });
+    const project = await loadProject({ settings: resolveSettings({ inventory: inventoryFile, playbook: 'playbooks/site.yml' }), acceptNewHostKeys: false });
     const dest = path.join(dir, 'app.conf');
     writeFileSync(dest, `password=${VRRP_PW}\n`);
     const outcome = await runLocal(

@@ -3,7 +3,9 @@
 import type { Facts } from '../../src/core/facts/facts.ts';
 import type { Host, Inventory, Vars } from '../../src/core/model.ts';
 import type { Role, RoleContext } from '../../src/core/role.ts';
-import { hostsInGroup, roleVars } from '../../src/core/run.ts';
+import { roleVars } from '../../src/core/run.ts';
+import { hostsInGroup } from '../../src/core/host-groups.ts';
+import { atHome } from './builtin-roles.ts';
 import { Secret } from '../../src/core/secret.ts';
 import type { Handler, Remote, Step, StepContext } from '../../src/core/steps/step.ts';
 
@@ -62,13 +64,14 @@ export function roleOn<V extends Vars>(role: Role<V>, inventory: Inventory, host
   const host = inventory.hosts.get(hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const facts = labFacts(host, options.initSystem, options.osId);
+  const home = atHome(role as unknown as Role).home!;
   const hostsIn = hostsInGroup(inventory);
   const vars = roleVars(role as unknown as Role, host);
-  const roleCtx: RoleContext = { host, facts, inventory, hostsIn };
+  const roleCtx: RoleContext = { host, facts, inventory, hostsIn, dir: home.dir };
   return {
     steps: role.steps(vars as never, roleCtx),
     handlers: role.handlers?.(vars as never, roleCtx) ?? {},
-    ctx: { host, facts, vars, hostsIn, diff: false },
+    ctx: { host, facts, vars, hostsIn, diff: false, role: { name: role.name, home } },
   };
 }
 

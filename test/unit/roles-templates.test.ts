@@ -11,7 +11,7 @@ import mysql from '../../roles/mysql/index.ts';
 import nginx from '../../roles/nginx/index.ts';
 import { readRelease } from '../../roles/app/vars.ts';
 import { Secret } from '../../src/core/secret.ts';
-import { templatesDir } from '../../src/core/template.ts';
+import { rolesDir, templatesOf } from './builtin-roles.ts';
 import { labInventory, roleOn, stepNamed, written } from './roles-fixtures.ts';
 
 const lab = labInventory();
@@ -20,11 +20,11 @@ const scaled = labInventory({ scaled: true });
 describe('every template of the stack', () => {
   const roles = ['mysql', 'app', 'nginx', 'haproxy', 'keepalived', 'firewall'];
   const files = roles.flatMap((role) =>
-    readdirSync(path.join(templatesDir, role)).filter((f) => f.endsWith('.ejs')).map((f) => `${role}/${f}`),
+    readdirSync(templatesOf(role)).filter((f) => f.endsWith('.ejs')).map((f) => `${role}/${f}`),
   );
 
   it.each(files)('%s says it is managed, on its first line (after a shebang)', (file) => {
-    const source = readFileSync(path.join(templatesDir, file), 'utf8');
+    const source = readFileSync(path.join(templatesOf(file.split('/')[0]!), file.split('/')[1]!), 'utf8');
     const output = source.replace(/^<%[\s\S]*?-%>\n/, '');
     const lines = output.split('\n');
     const first = lines[0]!.startsWith('#!') ? lines[1] : lines[0];
@@ -200,7 +200,7 @@ describe('nginx', () => {
 
   it('ships the static files into the document root', async () => {
     const { content } = await written(roleOn(nginx, lab, 'web-01'), '/var/www/scaleup/static/style.css');
-    expect(content).toBe(readFileSync(path.join(__dirname, '../../roles/app/files/counter/public/style.css'), 'utf8'));
+    expect(content).toBe(readFileSync(path.join(rolesDir, 'nginx/files/public/style.css'), 'utf8'));
   });
 });
 
@@ -239,14 +239,14 @@ describe('mysql', () => {
 });
 
 describe('app', () => {
-  const release = readRelease('counter');
+  const release = readRelease(path.join(rolesDir, 'app'), 'counter');
 
   it('deploys into a release named by the content hash, then switches current', () => {
     const run = roleOn(app, lab, 'app-01');
     const names = run.steps.map((s) => s.name);
     expect(release.id).toMatch(/^[0-9a-f]{12}$/);
     expect(names).toContain(`file /opt/counter/releases/${release.id}/server.js`);
-    expect(names).toContain(`file /opt/counter/releases/${release.id}/public/style.css`);
+    expect(names).toContain(`file /opt/counter/releases/${release.id}/package.json`);
     const link = names.indexOf('symlink /opt/counter/current');
     const lastFile = names.map((n) => n.startsWith('file /opt/counter/releases/')).lastIndexOf(true);
     expect(lastFile).toBeGreaterThan(0);

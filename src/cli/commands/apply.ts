@@ -17,7 +17,6 @@ import { assertReportWritable, writeReport } from './report-file.ts';
 export interface ApplyFlags extends CommonFlags {
   check?: boolean;
   diff?: boolean;
-  forks: number;
   yes?: boolean;
   json?: string;
   junit?: string;
@@ -62,7 +61,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       redactor: project.redactor,
       check,
       diff: flags.diff,
-      forks: flags.forks,
+      forks: project.settings.forks,
       tags: flags.tags,
       stepTimeoutMs: flags.stepTimeout * 1000,
       emit: sink,
@@ -100,7 +99,7 @@ function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
     .option('--diff', 'show unified diffs of files that change (secrets redacted)')
-    .option('-f, --forks <n>', 'hosts worked on in parallel', forksFlag, 10)
+    .option('-f, --forks <n>', 'hosts worked on in parallel (default: $SCALEUP_FORKS, else scaleup.yml, else 10)', forksFlag)
     .option('-y, --yes', 'apply without asking (required without a terminal)')
     .option('--json <file>', 'write the machine-readable result to FILE (- for stdout)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase per host × step)')

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { InventoryError } from '../../core/errors.ts';
 import { loadInventory } from '../../core/inventory.ts';
 import type { Host, Inventory, VarValue } from '../../core/model.ts';
+import { resolveSettings } from '../settings.ts';
 
 export type GraphFormat = 'mermaid' | 'dot';
 
@@ -199,7 +200,7 @@ export function registerGraphCommand(program: Command): void {
   program
     .command('graph')
     .description('Print the topology of an inventory (tiers, VIP, traffic and ports) as a diagram')
-    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
+    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
     .addOption(new Option('--format <format>', 'diagram language').choices(['mermaid', 'dot']).default('mermaid'))
     .addHelpText('after', `
 Examples:
@@ -207,8 +208,8 @@ Examples:
   provision graph -i inventory/lab.yml --format dot | dot -Tsvg > topology.svg
 `)
     .action(async (flags: { inventory?: string; format: GraphFormat }) => {
-      const file = flags.inventory ?? process.env.SCALEUP_INVENTORY;
-      if (!file) throw new InventoryError('no inventory given: pass -i FILE or set SCALEUP_INVENTORY', { file: '(command line)', field: '--inventory' });
+      const file = resolveSettings({ inventory: flags.inventory }).inventory;
+      if (!file) throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
       // The picture needs no secret: the secrets file is not opened.
       const inventory = await loadInventory(path.resolve(file), { skipSecrets: true });
       process.stdout.write(topologyGraph(inventory, flags.format));

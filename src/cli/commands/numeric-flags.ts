@@ -39,3 +39,4 @@ export const SSH_PERSIST_RULE: WholeNumberRule = { min: 0, max: MAX_TIMER_SECOND
 export const forksFlag = wholeNumber('--forks', { min: 1 });
 export const stepTimeoutFlag = wholeNumber('--step-timeout', { min: 1, max: MAX_TIMER_SECONDS, unit: 'seconds' });
 export const sshPersistFlag = wholeNumber('--ssh-persist', SSH_PERSIST_RULE);
+export const connectTimeoutFlag = wholeNumber('--connect-timeout', { min: 1, max: MAX_TIMER_SECONDS, unit: 'seconds' });

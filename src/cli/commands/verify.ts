@@ -1,7 +1,8 @@
 // `provision verify`: the running stack, end to end, as a table; exit 0 only if every check passes.
 import type { Command } from 'commander';
 import { openSsh } from '../../core/connection/open.ts';
-import { keeperAccess, sshPersistSeconds } from '../connection-keeper.ts';
+import { keeperAccess } from '../connection-keeper.ts';
+import { resolveSettings } from '../settings.ts';
 import { measureFailover } from '../../stack/failover.ts';
 import { verifyStack, type StackView } from '../../stack/verify.ts';
 import { safeHostLine } from '../../core/host-text.ts';
@@ -14,18 +15,19 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description('Check the running stack: VIP → HAProxy → nginx → app → MySQL, and who may reach the database')
-    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY)')
+    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
     .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
     .option('--json', 'print the checks as JSON')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else 60)', sshPersistFlag)
+    .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else scaleup.yml, else 60)', sshPersistFlag)
     .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n')
     .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: number }) => {
-      const keeper = keeperAccess(sshPersistSeconds(flags.sshPersist));
-      const inventory = await loadInventoryWithSecrets(flags.inventory ?? process.env.SCALEUP_INVENTORY, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
+      const settings = resolveSettings({ inventory: flags.inventory, sshPersist: flags.sshPersist });
+      const keeper = keeperAccess(settings.sshPersistSeconds);
+      const inventory = await loadInventoryWithSecrets(settings.inventory, flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE);
       const view: StackView = {
         inventory,
-        connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false }, keeper),
+        connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false, connectTimeoutMs: settings.connectTimeoutSeconds * 1000 }, keeper),
       };
       const checks = await verifyStack(view);
       if (flags.failover) {

@@ -9,12 +9,11 @@ import { readInventory } from '../../core/inventory.ts';
 import { VAR_NAME_RE } from '../../core/inventory-schema.ts';
 import type { Inventory } from '../../core/model.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
-import { listRoles, loadRole } from '../../core/role-loader.ts';
 import { EXIT } from '../exit-codes.ts';
 import { isPromptExit, type WizardContext } from './context.ts';
 import { addHostToInventoryText, parseVarInput, setVarInInventoryText, topLevelVars } from './edit-inventory.ts';
 import { trustHostKeys } from './host-keys.ts';
-import { hasCommand, planAndApply, playbookFor, runProvisionCommand, type RunRequest } from './run.ts';
+import { hasCommand, planAndApply, playbookFor, runProvisionCommand, wizardRoles, type RunRequest } from './run.ts';
 import { STACK_SECRETS } from './secrets.ts';
 import { describeInventory } from './start.ts';
 import { nextHostName, TIERS } from './tiers.ts';
@@ -29,7 +28,7 @@ function run(ctx: WizardContext, request: RunRequest): Promise<number> {
 
 /** Roles of the playbook in the order they run, each with the hosts it targets. */
 function playbookRoles(ctx: WizardContext, inventory: Inventory): Map<string, string[]> {
-  const playbook = loadPlaybook(playbookFor(ctx.cwd), inventory, listRoles());
+  const playbook = loadPlaybook(playbookFor(ctx.cwd), inventory, wizardRoles(ctx.cwd).list());
   const roles = new Map<string, string[]>();
   for (const play of playbook.plays) {
     const hosts = selectHosts(inventory, play.hosts).map((h) => h.name);
@@ -40,11 +39,12 @@ function playbookRoles(ctx: WizardContext, inventory: Inventory): Map<string, st
 
 async function rerunRole(ctx: WizardContext, inventory: Inventory): Promise<number> {
   const roles = playbookRoles(ctx, inventory);
+  const source = wizardRoles(ctx.cwd);
   const described = await Promise.all(
     [...roles].map(async ([name, hosts]) => ({
       name,
       value: name,
-      description: `${(await loadRole(name).catch(() => undefined))?.description ?? ''} (on ${hosts.join(', ')})`.trim(),
+      description: `${(await source.load(name).catch(() => undefined))?.description ?? ''} (on ${hosts.join(', ')})`.trim(),
     })),
   );
   const role = await select<string>({ message: 'Which role?', choices: described });
@@ -116,7 +116,8 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
   let changed = false;
   // The values of variables a role declares secret (and the sudo password) are never shown.
   const secret = new Set<string>(['become_password']);
-  for (const name of listRoles()) for (const v of (await loadRole(name).catch(() => undefined))?.secrets ?? []) secret.add(v);
+  const source = wizardRoles(ctx.cwd);
+  for (const name of source.list()) for (const v of (await source.load(name).catch(() => undefined))?.secrets ?? []) secret.add(v);
   for (;;) {
     const vars = topLevelVars(readFileSync(inventory.file, 'utf8'));
     const pick = await select<string>({

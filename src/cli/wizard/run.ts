@@ -6,13 +6,14 @@ import { confirm, select } from '@inquirer/prompts';
 import { CommanderError } from 'commander';
 import { ScaleupError } from '../../core/errors.ts';
 import { readInventory } from '../../core/inventory.ts';
-import { projectRoot } from '../../core/paths.ts';
+import { packageRoot as projectRoot } from '../../package-root.ts';
 import type { RunResult } from '../../core/results.ts';
 import { runPlays } from '../../core/run.ts';
 import { runApply, type ApplyFlags } from '../commands/apply.ts';
 import { projectOptions } from '../commands/common-flags.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
 import { loadProject, type Project } from '../project.ts';
+import { resolveSettings, rolesFor } from '../settings.ts';
 import { useLiveTree } from '../render/style.ts';
 import { ProgressTree } from '../render/tree.ts';
 import { warn } from '../warn.ts';
@@ -30,10 +31,15 @@ export interface RunRequest {
   purpose?: 'apply' | 'drift';
 }
 
-/** The playbook: the project folder's own, else the one shipped beside the roles. */
+/** The playbook: the project's (scaleup.yml's, else its playbooks/site.yml), else the stack's one shipped with scaleup. */
 export function playbookFor(cwd: string): string {
-  const local = path.join(cwd, 'playbooks', 'site.yml');
+  const local = resolveSettings({}, process.env, cwd).playbook;
   return existsSync(local) ? local : path.join(projectRoot, 'playbooks', 'site.yml');
+}
+
+/** The roles the wizard's project can use: its own, its roles_path, the built-in ones. */
+export function wizardRoles(cwd: string) {
+  return rolesFor(resolveSettings({}, process.env, cwd));
 }
 
 function applyFlags(ctx: WizardContext, request: RunRequest): ApplyFlags {
@@ -42,7 +48,6 @@ function applyFlags(ctx: WizardContext, request: RunRequest): ApplyFlags {
     playbook: playbookFor(ctx.cwd),
     role: request.roles,
     limit: request.limit,
-    forks: 10,
     stepTimeout: 900,
     yes: true,
   };

@@ -2,14 +2,14 @@
 import path from 'node:path';
 import { quote } from '../quote.ts';
 import { Secret } from '../secret.ts';
-import { renderTemplate } from '../template.ts';
+import { findTemplate, renderTemplate } from '../template.ts';
 import { fileContentStep, symlinkRefused, type FileContentOptions } from './file-content.ts';
 import { enterDirectory, runSafeWrite, stagedName } from './safe-write.ts';
 import { linkTarget, linkTargetProbe, normMode, probeFields, statProbe } from './probe-output.ts';
 import type { Change, Step, StepContext } from './step.ts';
 
 export interface TemplateOptions extends FileContentOptions {
-  /** Template path relative to templates/, e.g. `nginx/nginx.conf.ejs`. */
+  /** Template path relative to the role's `templates/` folder, e.g. `nginx.conf.ejs`. */
   src: string;
   /** Extra locals on top of the role's variables. */
   vars?: Record<string, unknown>;
@@ -26,7 +26,8 @@ export function template(options: TemplateOptions): Step {
   return fileContentStep('template', options, (ctx) => {
     let text = rendered.get(ctx);
     if (text === undefined) {
-      text = renderTemplate(options.src, templateLocals(ctx, options.vars));
+      const file = findTemplate(ctx.role?.home, options.src, ctx.role ? `role ${ctx.role.name}` : undefined);
+      text = renderTemplate(file, templateLocals(ctx, options.vars), options.src);
       rendered.set(ctx, text);
     }
     return text;

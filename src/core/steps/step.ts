@@ -6,6 +6,7 @@
 // Only `apply` may modify the host, and only the executor calls it. `--check` stops after `decide`.
 import type { Facts } from '../facts/facts.ts';
 import type { Host, Vars } from '../model.ts';
+import type { RoleHome } from '../role.ts';
 
 /** One thing a step would change, e.g. "install nginx" or "update /etc/nginx/nginx.conf". */
 export interface Change {
@@ -45,6 +46,8 @@ export interface StepContext {
   hostsIn(group: string): Host[];
   /** --diff: steps that can, include a unified diff in their changes. */
   diff: boolean;
+  /** The role's name and where it lives (its templates are found there); absent for a role built in memory. */
+  role?: { name: string; home?: RoleHome };
 }
 
 export interface Step {

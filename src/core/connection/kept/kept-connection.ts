@@ -76,6 +76,7 @@ function keptTarget(host: Host, options: SshOptions, persistSeconds: number): Ke
   };
   return {
     ...parts, name: host.name, acceptNewHostKeys: options.acceptNewHostKeys, persistSeconds,
+    ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     key: targetKey(parts, `${JSON.stringify(config)}|${privateKeyStamp(privateKey)}`, pinned),
   };
 }

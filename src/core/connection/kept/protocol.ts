@@ -24,6 +24,8 @@ export interface KeptTarget {
   agentSocket?: string;
   /** Seconds the keeper keeps the connection after its last use. */
   persistSeconds: number;
+  /** How long the keeper waits for the host's SSH handshake. */
+  connectTimeoutMs?: number;
   /** Identity of the target's credentials and pinned host keys (see targetKey). */
   key: string;
 }

@@ -1,0 +1,14 @@
+// scaleup's public API: what a role imports (`import { defineRole, file } from 'scaleup'`). The roles
+// scaleup ships use nothing else, so each is an example a user can copy. Anything not exported here
+// is internal and may change between versions.
+export { defineRole } from './core/role.ts';
+export type { Role, RoleContext, RoleHome } from './core/role.ts';
+export { pkg, file, service, sysctl, user, command } from './core/steps/index.ts';
+export type { Change, ExecResult, Handler, ProbeOutput, Remote, Step, StepContext } from './core/steps/step.ts';
+export { probeFields } from './core/steps/probe-output.ts';
+export { hostsInGroup } from './core/host-groups.ts';
+export { InventoryError, StepError, ValidationError } from './core/errors.ts';
+export { Secret } from './core/secret.ts';
+export { quote, shellJoin } from './core/quote.ts';
+export type { Host, Inventory, Vars, VarValue } from './core/model.ts';
+export type { Facts } from './core/facts/facts.ts';

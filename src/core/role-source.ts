@@ -1,0 +1,47 @@
+// Finding a role by name is the caller's business: the engine is handed a RoleSource and asks it for
+// the names it knows and for a role by name. The CLI chains a project's roles/, the roles_path
+// folders and the roles scaleup ships; a test hands in roles it built in memory.
+import { InventoryError } from './errors.ts';
+import type { Role } from './role.ts';
+
+export interface RoleSource {
+  /** Names of the roles this source can load, sorted. */
+  list(): string[];
+  /** The role called `name` (its `home` set), or undefined when this source has none by that name. */
+  load(name: string): Promise<Role | undefined>;
+  /** Where a role of this source lives, for messages (`./roles/web`, `built-in`). */
+  describe(name: string): string | undefined;
+}
+
+/** Sources in order of precedence: a role is taken from the first source that has its name. */
+export function chainRoleSources(sources: RoleSource[]): RoleSource & { require(name: string): Promise<Role> } {
+  const owner = (name: string) => sources.find((s) => s.list().includes(name));
+  const cache = new Map<string, Promise<Role | undefined>>();
+  const chain = {
+    list: () => [...new Set(sources.flatMap((s) => s.list()))].sort(),
+    load(name: string) {
+      let role = cache.get(name);
+      if (!role) cache.set(name, (role = owner(name)?.load(name) ?? Promise.resolve(undefined)));
+      return role;
+    },
+    describe: (name: string) => owner(name)?.describe(name),
+    async require(name: string): Promise<Role> {
+      const role = await chain.load(name);
+      if (!role) throw new InventoryError(`unknown role '${name}'; roles are: ${chain.list().join(', ')}`, { file: '(roles)', field: 'role' });
+      return role;
+    },
+  };
+  return chain;
+}
+
+/** Checks that a module's default export has the shape of a role called `name`. */
+export function asRole(value: unknown, name: string, file: string): Role {
+  const problem = (reason: string) => new InventoryError(`role ${name}: ${reason}`, { file, field: 'export default' });
+  if (!value || typeof value !== 'object') throw problem('the file must `export default defineRole({...})`');
+  const role = value as Partial<Role>;
+  if (role.name !== name) throw problem(`its name is ${JSON.stringify(role.name)}, but its folder says ${JSON.stringify(name)}`);
+  if (typeof role.steps !== 'function') throw problem('steps must be a function (vars, ctx) => Step[]');
+  if (!role.defaults || typeof role.defaults !== 'object') throw problem('defaults must be an object (use {} for none)');
+  if (typeof role.description !== 'string') throw problem('description must be a string');
+  return role as Role;
+}

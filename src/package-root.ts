@@ -1,0 +1,15 @@
+// The folder scaleup itself is installed in (its package.json, the roles it ships, its docs): the
+// nearest folder above this module with a package.json and a roles/ folder — the same answer from
+// the sources and from the bundle in dist/.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'roles'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
+export const packageRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
