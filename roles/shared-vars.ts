@@ -1,7 +1,7 @@
 // Variables that more than one tier reads (nginx proxies to the app's port, the app logs in with the
 // user the mysql role creates, HAProxy and keepalived share the VIP). Each lives here once; a role
 // picks the ones it reads into its defaults, so `apply --role nginx` renders exactly what a full run does.
-import type { Secret } from 'scaleup';
+import type { Host, Secret, Vars } from 'scaleup';
 
 export type SharedVars = {
   /** Inventory group of the load balancers (HAProxy + keepalived). */
@@ -53,4 +53,20 @@ export function sharedVars<K extends keyof SharedVars>(...keys: K[]): Pick<Share
   const picked = {} as Pick<SharedVars, K>;
   for (const key of keys) picked[key] = sharedDefaults[key];
   return picked;
+}
+
+/** One host of a tier as another tier's config names it: its private address and its own port. */
+export interface TierMember {
+  name: string;
+  address: string;
+  port: number;
+}
+
+/**
+ * The members of a tier with the port each one listens on, read from that host's own variables
+ * (`port` is the shared variable, e.g. `nginx_port`): a group's `nginx_port: 8080` moves HAProxy's
+ * backend with it.
+ */
+export function tierMembers(hosts: Host[], varsOf: (host: Host) => Vars, port: 'nginx_port' | 'app_port' | 'mysql_port'): TierMember[] {
+  return hosts.map((h) => ({ name: h.name, address: h.privateAddress, port: Number(varsOf(h)[port] ?? sharedDefaults[port]) }));
 }

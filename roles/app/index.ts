@@ -12,10 +12,10 @@ export default defineRole<AppVars>({
   defaults: appDefaults,
   required: ['mysql_app_password'],
   secrets: ['mysql_app_password'],
-  steps(v, { host, facts, hostsIn, dir }) {
+  steps(v, { host, facts, hostsIn, dir, varsOf }) {
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
     const release = readRelease(dir, v.app_source);
-    const vars = appTemplateVars(v, host, hostsIn, release.id);
+    const vars = appTemplateVars(v, host, hostsIn, varsOf, release.id);
     const { paths } = vars;
     const restart = ['restart app'];
 

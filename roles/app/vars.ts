@@ -1,10 +1,10 @@
 // The app role's variables, the release it ships (built from files on the control node), and the
 // values its templates need.
 import path from 'node:path';
-import { quote, type Host, type Inventory } from 'scaleup';
+import { quote, type Host, type Inventory, type Vars } from 'scaleup';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { type SharedVars, sharedVars, tierMembers } from '../shared-vars.ts';
 
 export type AppVars = Pick<
   SharedVars,
@@ -81,11 +81,14 @@ export function envQuote(s: string): string {
 }
 
 /** Template locals shared by the env file, the unit, the init script and its wrapper. */
-export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], releaseId = '') {
+export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], varsOf: (host: Host) => Vars, releaseId = '') {
+  // The database is the first db host, on the port its own MySQL listens on; app_db_host names another.
+  const db = tierMembers(hostsIn(vars.db_group), varsOf, 'mysql_port')[0];
   return {
     paths: appPaths(vars.app_name, releaseId),
-    bind_address: vars.app_bind_address || host.address,
-    db_host: vars.app_db_host || hostsIn(vars.db_group)[0]?.address || '',
+    bind_address: vars.app_bind_address || host.privateAddress,
+    db_host: vars.app_db_host || db?.address || '',
+    db_port: vars.app_db_host || !db ? vars.mysql_port : db.port,
     envQuote,
   };
 }

@@ -47,7 +47,7 @@ export interface FirewallRule {
 export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: string) => Host[]): FirewallRule[] {
   const admin = vars.firewall_admin_sources;
   const addresses = (group: string, exclude?: string) =>
-    hostsIn(group).filter((h) => h.name !== exclude).map((h) => h.address);
+    hostsIn(group).filter((h) => h.name !== exclude).map((h) => h.privateAddress);
   const inGroup = (group: string) => hostsIn(group).some((h) => h.name === host.name);
   /** The tier in front of `group` (plus the admin sources) may reach `port`. */
   const fromTier = (comment: string, port: number, group: string): FirewallRule => ({
@@ -83,8 +83,8 @@ export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: s
 export function validateFirewall(inventory: Inventory, hosts: Host[], defaults: FirewallVars = firewallDefaults): string[] {
   const problems: string[] = [];
   for (const host of inventory.hosts.values()) {
-    if (ipv4ToNumber(host.address) === null) {
-      problems.push(`host ${host.name}: address '${host.address}' is not an IPv4 address; firewall rules need one`);
+    if (ipv4ToNumber(host.privateAddress) === null) {
+      problems.push(`host ${host.name}: address '${host.privateAddress}' is not an IPv4 address; firewall rules need one`);
     }
   }
   for (const host of hosts) {

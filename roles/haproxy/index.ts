@@ -2,6 +2,7 @@
 // password-protected stats page on the host's private address. Travels with the keepalived role.
 import { defineRole, file, pkg, service, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
+import { tierMembers } from '../shared-vars.ts';
 import { haproxyDefaults, haproxyQuote, validateHaproxy, type HaproxyVars } from './vars.ts';
 
 export default defineRole<HaproxyVars>({
@@ -10,8 +11,10 @@ export default defineRole<HaproxyVars>({
   defaults: haproxyDefaults,
   required: ['vip', 'haproxy_stats_password'],
   secrets: ['haproxy_stats_password'],
-  steps(v) {
+  steps(v, { hostsIn, varsOf }) {
     secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
+    // Every web host, at its private address and the port its own nginx listens on.
+    const backends = tierMembers(hostsIn(v.web_group), varsOf, 'nginx_port');
     return [
       // The backend lb does not hold the VIP, yet must bind it to be ready for a failover.
       sysctl.value('net.ipv4.ip_nonlocal_bind', 1),
@@ -25,7 +28,7 @@ export default defineRole<HaproxyVars>({
         group: 'haproxy',
         mode: '0640',
         secret: true,
-        vars: { quote: haproxyQuote },
+        vars: { quote: haproxyQuote, backends },
         validate: 'haproxy -c -q -f %s',
         notify: ['reload haproxy'],
       }),

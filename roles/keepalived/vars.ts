@@ -75,17 +75,17 @@ export function keepalivedTemplateVars(vars: KeepalivedVars, host: Host, facts: 
   if (!self) throw new StepError(`keepalived: ${host.name} is not in group '${vars.lb_group}'`);
   const priority = self.priority;
   const highest = Math.max(...peers.map((p) => p.priority));
-  const iface = vars.keepalived_interface || interfaceHolding(facts, host.address)?.name;
+  const iface = vars.keepalived_interface || interfaceHolding(facts, host.privateAddress)?.name;
   if (!iface) {
     throw new StepError(
-      `keepalived: no interface of ${host.name} holds ${host.address} (facts: ${JSON.stringify(facts.interfaces)}); set keepalived_interface`,
+      `keepalived: no interface of ${host.name} holds ${host.privateAddress} (facts: ${JSON.stringify(facts.interfaces)}); set keepalived_interface`,
     );
   }
   return {
     state: priority === highest ? 'MASTER' : 'BACKUP',
     priority,
     vrrp_interface: iface,
-    peers: peers.filter((p) => p.host.name !== host.name).map((p) => p.host.address),
+    peers: peers.filter((p) => p.host.name !== host.name).map((p) => p.host.privateAddress),
     check_script: CHECK_SCRIPT,
     ready_script: READY_SCRIPT,
     // While HAProxy sees no web host UP, this host drops below every peer (which keep their order).
@@ -126,11 +126,11 @@ export function validateKeepalived(inventory: Inventory, hosts: Host[], defaults
       problems.push(`${host.name}: vip_prefix ${v.vip_prefix} is not a prefix length (1–32)`);
     } else if (ipv4ToNumber(vip) === null) {
       problems.push(`${host.name}: vip '${vip}' is not an IPv4 address`);
-    } else if (ipv4ToNumber(host.address) === null) {
-      problems.push(`${host.name}: address '${host.address}' is not an IPv4 address; the VIP's subnet cannot be checked`);
-    } else if (!sameSubnet(vip, host.address, prefix)) {
-      problems.push(`${host.name}: vip ${vip} is not in the subnet of ${host.address}/${prefix}`);
-    } else if ([...inventory.hosts.values()].some((h) => h.address === vip)) {
+    } else if (ipv4ToNumber(host.privateAddress) === null) {
+      problems.push(`${host.name}: address '${host.privateAddress}' is not an IPv4 address; the VIP's subnet cannot be checked`);
+    } else if (!sameSubnet(vip, host.privateAddress, prefix)) {
+      problems.push(`${host.name}: vip ${vip} is not in the subnet of ${host.privateAddress}/${prefix}`);
+    } else if ([...inventory.hosts.values()].some((h) => h.privateAddress === vip)) {
       problems.push(`vip ${vip} is also the address of a host`);
     }
   }

@@ -30,7 +30,7 @@ export default defineRole<MysqlVars>({
       mysqlAppUsers({
         ...sql,
         user: v.mysql_app_user,
-        hosts: hostsIn(v.app_group).map((h) => h.address),
+        hosts: hostsIn(v.app_group).map((h) => h.privateAddress),
         database: v.mysql_app_database,
         password: secretVar(v.mysql_app_password, 'mysql_app_password'),
       }),

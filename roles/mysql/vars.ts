@@ -69,7 +69,7 @@ export function mysqlPlatform(facts: Facts): MysqlPlatform {
 
 /** Extra template locals of the drop-in. */
 export function mysqlTemplateVars(vars: MysqlVars, host: Host): { bind_address: string } {
-  return { bind_address: vars.mysql_bind_address || host.address };
+  return { bind_address: vars.mysql_bind_address || host.privateAddress };
 }
 
 const IDENTIFIER = /^[A-Za-z0-9_]{1,32}$/;
@@ -86,10 +86,10 @@ export function validateMysql(inventory: Inventory, hosts: Host[], defaults: Mys
       problems.push(`${host.name}: mysql_app_database '${v.mysql_app_database}' must be 1–64 letters, digits or _`);
     }
     for (const app of groupHosts(inventory, String(v.app_group))) {
-      if (!isIpAddress(app.address)) {
+      if (!isIpAddress(app.privateAddress)) {
         problems.push(
-          `${host.name}: app host ${app.name} has address '${app.address}': MySQL accounts are granted by IP ` +
-            '(skip-name-resolve), so app hosts need an IP address in the inventory',
+          `${host.name}: app host ${app.name} has private address '${app.privateAddress}': MySQL accounts are granted by IP ` +
+            '(skip-name-resolve), so app hosts need an IP address (set private_address when SSH goes to a name)',
         );
       }
     }

@@ -1,14 +1,17 @@
 // The web tier: nginx serving the static files and proxying everything else to every app host.
 import path from 'node:path';
 import { defineRole, file, pkg, service } from 'scaleup';
+import { tierMembers } from '../shared-vars.ts';
 import { nginxDefaults, nginxPaths, readStaticFiles, validateNginx, type NginxVars } from './vars.ts';
 
 export default defineRole<NginxVars>({
   name: 'nginx',
   description: 'nginx: static files, and a keepalive reverse proxy to all app hosts',
   defaults: nginxDefaults,
-  steps(v, { dir }) {
+  steps(v, { dir, hostsIn, varsOf }) {
     const reload = ['reload nginx'];
+    // Every app host, at its private address and the port its own app listens on.
+    const upstreams = tierMembers(hostsIn(v.app_group), varsOf, 'app_port');
     const staticDir = `${v.nginx_document_root}/static`;
     const assets = readStaticFiles(dir);
     return [
@@ -25,6 +28,7 @@ export default defineRole<NginxVars>({
       // nginx.conf that includes the staged file instead of sites-enabled/*, and runs nginx -t on it.
       file.template({
         src: 'site.conf.ejs',
+        vars: { upstreams },
         dest: nginxPaths.site,
         mode: '0644',
         validate: `${nginxPaths.validateSite} %s`,

@@ -118,7 +118,10 @@ export const NativeConnection = strict({
 }).meta({ description: 'Connection defaults for every host; each host may override user, port, become and private_key.' });
 
 export const NativeHost = strict({
-  address: Address.meta({ description: 'Address to connect to, also the host’s private address in templates.' }),
+  address: Address.meta({ description: 'Address SSH connects to.' }),
+  private_address: Address.optional().meta({
+    description: 'Address the other tiers reach this host’s services at (configs, firewall rules, MySQL grants). Default: address.',
+  }),
   ...connectionFields,
   vars: Vars.optional(),
 }).meta({ description: 'A host: its address, connection overrides and variables.' });

@@ -78,7 +78,7 @@ export async function openInventorySecrets(inventory: Inventory, options: LoadIn
 }
 
 /** Connection settings a host can have, by their field name in `locate()` and the native format. */
-const CONN_FIELDS = ['address', 'port', 'user', 'become', 'private_key'] as const;
+const CONN_FIELDS = ['address', 'private_address', 'port', 'user', 'become', 'private_key'] as const;
 type ConnField = (typeof CONN_FIELDS)[number];
 
 /** Where a merged value came from: a path in the inventory file, or the secrets file. */
@@ -258,6 +258,7 @@ function parseAnsible(source: YamlSource, data: Record<string, AnsibleGroupData 
 /** Ansible's connection variables, by the setting they feed (first name wins over the older ones). */
 const ANSIBLE_CONN: Record<ConnField, string[]> = {
   address: ['ansible_host', 'ansible_ssh_host'],
+  private_address: ['private_address'],
   port: ['ansible_port', 'ansible_ssh_port'],
   user: ['ansible_user', 'ansible_ssh_user'],
   private_key: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
@@ -391,9 +392,11 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     for (const [k, d] of conn) co.set(k, { path: d.path });
     varOrigins.set(rec.name, vo);
     connOrigins.set(rec.name, co);
+    const privateAddress = conn.get('private_address')?.value;
     hosts.set(rec.name, {
       name: rec.name,
       address: String(address),
+      privateAddress: typeof privateAddress === 'string' ? privateAddress : String(address),
       port: (conn.get('port')?.value as number | undefined) ?? 22, // validated (and made a number) above
       user,
       ...(typeof pk === 'string' ? { privateKey: expandPath(pk, dir) } : {}),

@@ -8,8 +8,14 @@ export type Vars = Record<string, VarValue>;
 
 export interface Host {
   name: string;
-  /** IP address or DNS name used to connect, and the host's private address for templates. */
+  /** IP address or DNS name that SSH connects to. */
   address: string;
+  /**
+   * The address other hosts reach this host's services at: what configs, firewall rules and MySQL
+   * grants name (inventory `private_address`, default `address`). Differs from `address` behind a
+   * bastion or NAT, or when SSH goes to a DNS name.
+   */
+  privateAddress: string;
   port: number;
   user: string;
   /** Absolute path of the private key, if one is configured (else ssh-agent). */

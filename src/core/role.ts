@@ -12,6 +12,11 @@ export interface RoleContext {
   hostsIn(group: string): Host[];
   /** The role's own folder on the control node (its `files/` and `templates/` are below it). */
   dir: string;
+  /**
+   * Another host's variables (Ansible's `hostvars`): what the inventory sets for it, merged. A value
+   * that belongs to another host — the port its service listens on — is read here, never from one's own.
+   */
+  varsOf(host: Host): Vars;
 }
 
 /**

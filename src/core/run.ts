@@ -39,6 +39,9 @@ export interface RunOptions {
   stopRequested?: () => boolean;
 }
 
+/** A host's own merged inventory variables, as other hosts' roles read them. */
+const hostVars = (host: Host): Vars => host.vars;
+
 /** Role defaults < the host's merged inventory variables. */
 export function roleVars(role: Role, host: Host): Vars {
   return { ...role.defaults, ...host.vars };
@@ -84,7 +87,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     let plan = plans.get(key);
     if (!plan) {
       const vars = roleVars(role, host);
-      const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn, dir: role.home?.dir ?? '' };
+      const roleCtx: RoleContext = { host, facts: facts.get(host.name)!, inventory: options.inventory, hostsIn, dir: role.home?.dir ?? '', varsOf: hostVars };
       let roleSteps = role.steps(vars as never, roleCtx);
       if (options.tags?.length) {
         roleSteps = roleSteps.filter((s) => options.tags!.some((tag) => tag === role.name || s.tags?.includes(tag)));

@@ -109,7 +109,7 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
     // lb itself: the firewall opens the stats port only to firewall_admin_sources.
     for (const lb of lbs) {
       const lv = vars(lb);
-      const stats = await statsFrom(conns.get(lb.name)!, `http://${lb.address}:${lv.haproxy_stats_port}/;csv`, `${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`);
+      const stats = await statsFrom(conns.get(lb.name)!, `http://${lb.privateAddress}:${lv.haproxy_stats_port}/;csv`, `${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`);
       const rows = stats.body.split('\n').map((l) => l.split(','));
       const statusOf = (web: Host) => rows.find((r) => r[1] === web.name)?.[17];
       const states = webs.map((w) => `${w.name} ${statusOf(w) ?? 'missing'}`);
@@ -120,15 +120,15 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
     // 4. nginx answers on each web host (asked from an lb, the tier in front of it).
     const front = conns.get(lbs[0]?.name ?? anyHost.name)!;
     for (const web of webs) {
-      const health = await curlFrom(front, `http://${web.address}:${vars(web).nginx_port}/healthz`);
-      const stat = await curlFrom(front, `http://${web.address}:${vars(web).nginx_port}/static/style.css`);
+      const health = await curlFrom(front, `http://${web.privateAddress}:${vars(web).nginx_port}/healthz`);
+      const stat = await curlFrom(front, `http://${web.privateAddress}:${vars(web).nginx_port}/static/style.css`);
       add(`${web.name}: nginx proxies /healthz and serves /static/`, health === '200' && stat === '200', `/healthz ${health}, /static/style.css ${stat}`);
     }
 
     // 5. Each app's /healthz (asked from a web host).
     const webConn = conns.get(webs[0]?.name ?? anyHost.name)!;
     for (const app of apps) {
-      const code = await curlFrom(webConn, `http://${app.address}:${vars(app).app_port}/healthz`);
+      const code = await curlFrom(webConn, `http://${app.privateAddress}:${vars(app).app_port}/healthz`);
       add(`${app.name}: app /healthz is 200 (its database answers)`, code === '200', `status ${code}`);
     }
 
@@ -149,7 +149,7 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
       for (const other of [...webs, ...lbs]) {
         // MariaDB answers a host it has no account for with an error packet before any login.
         const r = await conns.get(other.name)!.exec(
-          `timeout 3 bash -c ${quote(`exec 3<>/dev/tcp/${db.address}/${dv.mysql_port} && head -c 200 <&3 | tr -c '[:print:]' ' '`)} 2>&1; true`,
+          `timeout 3 bash -c ${quote(`exec 3<>/dev/tcp/${db.privateAddress}/${dv.mysql_port} && head -c 200 <&3 | tr -c '[:print:]' ' '`)} 2>&1; true`,
         );
         const text = r.stdout.trim();
         const refused = /not allowed to connect|Connection refused|timed out|No route/i.test(text) || text === '';

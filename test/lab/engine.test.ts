@@ -17,7 +17,7 @@ import type { Handler, Step } from '../../src/core/steps/step.ts';
 import { labKey, labKnownHosts } from './lab-paths.ts';
 
 const host = (over: Partial<Host> = {}): Host => ({
-  name: 'app-01', address: '10.77.0.31', port: 22, user: 'deploy', become: true, groups: ['app'], vars: {},
+  name: 'app-01', address: '10.77.0.31', privateAddress: '10.77.0.31', port: 22, user: 'deploy', become: true, groups: ['app'], vars: {},
   privateKey: labKey, ...over,
 });
 

@@ -49,7 +49,7 @@ async function vipStatus(timeoutMs = 1000): Promise<number> {
 /** A root shell on a lab host that stays open (the fault is injected without a handshake first). */
 async function rootShell(name: string): Promise<SshConnection> {
   return SshConnection.open(
-    { name, address: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
+    { name, address: LAB_ADDRESSES[name]!, privateAddress: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
     { knownHostsFile: labKnownHosts, acceptNewHostKeys: false, connectAttempts: 3, commandTimeoutMs: 30_000 },
   );
 }

@@ -40,7 +40,7 @@ describe('hostile values never run a command on a host', () => {
   });
 
   describe('every kind of step, over SSH through sudo (web-02)', () => {
-    const host: Host = { name: 'web-02', address: LAB_ADDRESSES['web-02']!, port: 22, user: 'deploy', become: true, groups: ['web'], vars: {}, privateKey: labKey };
+    const host: Host = { name: 'web-02', address: LAB_ADDRESSES['web-02']!, privateAddress: LAB_ADDRESSES['web-02']!, port: 22, user: 'deploy', become: true, groups: ['web'], vars: {}, privateKey: labKey };
     const base = `/tmp/scaleup-hostile-${randomBytes(4).toString('hex')}`;
     let conn: SshConnection;
     let facts: Facts;

@@ -108,7 +108,7 @@ describe('an unprivileged local user on a converged host', () => {
     const dir = '/etc/scaleup-staging-test';
     await onHost('lb-02', `rm -rf ${dir}; mkdir -m 0755 ${dir}`);
     const racer = await race('lb-02', 'nobody', ['read', dir, '.secret.conf.scaleup-']);
-    const host: Host = { name: 'lb-02', address: LAB_ADDRESSES['lb-02']!, port: 22, user: 'deploy', become: true, groups: [], vars: {}, privateKey: labKey };
+    const host: Host = { name: 'lb-02', address: LAB_ADDRESSES['lb-02']!, privateAddress: LAB_ADDRESSES['lb-02']!, port: 22, user: 'deploy', become: true, groups: [], vars: {}, privateKey: labKey };
     const conn = await SshConnection.open(host, { knownHostsFile: labKnownHosts, acceptNewHostKeys: false });
     try {
       // Large enough that its upload takes a while: the old window was the whole upload.

@@ -213,7 +213,7 @@ describe('secrets never leak', () => {
 
   describe('on the hosts', () => {
     const root = (name: string) => SshConnection.open(
-      { name, address: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
+      { name, address: LAB_ADDRESSES[name]!, privateAddress: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
       { knownHostsFile: labKnownHosts, acceptNewHostKeys: false },
     );
 

@@ -70,7 +70,7 @@ export async function apply(args: string[], inventory = labInventory): Promise<C
 /** Runs a shell command on a lab host as root. */
 export async function onHost(name: string, command: string): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
   const conn = await SshConnection.open(
-    { name, address: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
+    { name, address: LAB_ADDRESSES[name]!, privateAddress: LAB_ADDRESSES[name]!, port: 22, user: 'root', become: false, groups: [], vars: {}, privateKey: labKey },
     { knownHostsFile: labKnownHosts, acceptNewHostKeys: false, connectAttempts: 2 },
   );
   try {

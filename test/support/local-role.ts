@@ -6,7 +6,7 @@ import type { Host, Vars } from '../../src/core/model.ts';
 import { Redactor } from '../../src/core/secret.ts';
 import type { Handler, Step, StepContext } from '../../src/core/steps/step.ts';
 
-export const localHost: Host = { name: 'localhost', address: '127.0.0.1', port: 22, user: 'root', become: false, groups: ['all'], vars: {} };
+export const localHost: Host = { name: 'localhost', address: '127.0.0.1', privateAddress: '127.0.0.1', port: 22, user: 'root', become: false, groups: ['all'], vars: {} };
 export const localFacts: Facts = {
   osId: 'debian', osVersion: '12', osCodename: 'bookworm', initSystem: 'sysv', packageManager: 'apt',
   architecture: 'x86_64', hostname: 'localhost', interfaces: {},

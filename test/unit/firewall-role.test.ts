@@ -141,7 +141,7 @@ table inet scaleup {
 
   it('a host of no tier gets SSH only; an empty front tier leaves the port closed, with the reason', () => {
     const inv = labInventory();
-    inv.hosts.set('mon-01', { name: 'mon-01', address: '10.77.0.90', port: 22, user: 'root', become: false, groups: ['mon'], vars: {} });
+    inv.hosts.set('mon-01', { name: 'mon-01', address: '10.77.0.90', privateAddress: '10.77.0.90', port: 22, user: 'root', become: false, groups: ['mon'], vars: {} });
     inv.groups.set('mon', ['mon-01']);
     expect(acceptLines(rendered(inv, 'mon-01'))).toEqual(['tcp dport 22 accept comment "ssh"']);
     inv.groups.set('app', []);

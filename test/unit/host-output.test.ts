@@ -65,7 +65,7 @@ describe('host output is escaped by the engine', () => {
   });
 
   it('a host that cannot be locked or reached: the JSON result holds no escape sequence', async () => {
-    const host = { name: 'web-01', address: '10.0.0.21', port: 22, user: 'root', become: false, groups: ['web'], vars: {} };
+    const host = { name: 'web-01', address: '10.0.0.21', privateAddress: '10.0.0.21', port: 22, user: 'root', become: false, groups: ['web'], vars: {} };
     const result = await runPlays({
       inventory: { file: '/x.yml', hosts: new Map([[host.name, host]]), groups: new Map([['web', [host.name]]]), knownHosts: '/kh' },
       plays: [{ name: 'web', hosts: [host], roles: [{ name: 'r', description: '', defaults: {}, steps: () => [] }] }],

@@ -123,6 +123,16 @@ describe('native format', () => {
     expect(inv.hosts.get('db-01')!.privateKey).toBe(path.join(os.homedir(), '.ssh/db_key'));
   });
 
+  it('a host\'s private address (what other tiers reach) defaults to the address SSH connects to', () => {
+    expect(inv.hosts.get('lb-01')).toMatchObject({ address: '10.77.0.11', privateAddress: '10.77.0.11' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaleup-private-'));
+    const file = path.join(dir, 'nat.yml');
+    writeFileSync(file, 'groups:\n  web:\n    hosts:\n      web-01: { address: web-01.bastion.example, private_address: 10.0.0.21 }\n      web-02: { address: 10.0.0.22, private_address: "not an address" }\n');
+    expect(() => readInventory(file)).toThrow(/nat\.yml:5:54: groups\.web\.hosts\.web-02\.private_address: .*not an IPv4\/IPv6 address or a DNS name/);
+    writeFileSync(file, 'groups:\n  web:\n    hosts:\n      web-01: { address: web-01.bastion.example, private_address: 10.0.0.21 }\n');
+    expect(readInventory(file).hosts.get('web-01')).toMatchObject({ address: 'web-01.bastion.example', privateAddress: '10.0.0.21' });
+  });
+
   it('resolves files relative to the inventory and defaults known_hosts beside it', () => {
     expect(inv.file).toBe(good('native.yml'));
     expect(inv.knownHosts).toBe(path.join(dir, 'known_hosts'));

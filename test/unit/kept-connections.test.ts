@@ -130,7 +130,7 @@ describe('the run lock answer', () => {
 
 describe('a keeper that cannot start', () => {
   it('is given up as soon as its process has exited: the run connects directly instead of waiting', async () => {
-    const host = { name: 'web-01', address: '10.77.0.21', port: 22, user: 'deploy', become: true, groups: [], vars: {} };
+    const host = { name: 'web-01', address: '10.77.0.21', privateAddress: '10.77.0.21', port: 22, user: 'deploy', become: true, groups: [], vars: {} };
     let started = 0;
     const access = {
       socketPath: path.join(base, 'nobody-listens.sock'),

@@ -42,7 +42,7 @@ describe('an SSH private key given in the inventory', () => {
     const key = path.join(dir, 'id_loose');
     writeFileSync(key, 'not even a key\n');
     chmodSync(key, 0o644);
-    const host = { name: 'web-01', address: '127.0.0.1', port: 9, user: 'deploy', become: false, groups: [], vars: {}, privateKey: key };
+    const host = { name: 'web-01', address: '127.0.0.1', privateAddress: '127.0.0.1', port: 9, user: 'deploy', become: false, groups: [], vars: {}, privateKey: key };
     await expect(SshConnection.open(host, { knownHostsFile: path.join(dir, 'known_hosts'), acceptNewHostKeys: false, connectAttempts: 1 }))
       .rejects.toThrow(`web-01: private key ${key}: may be read or changed by other users (mode 0644); make it private: chmod 600 ${key}`);
   });

@@ -37,7 +37,7 @@ export function labInventory(options: { scaled?: boolean; all?: Vars; hostVars?:
   const ordered = [...rows].sort((a, b) => ['lb', 'web', 'app', 'db'].indexOf(a[2]) - ['lb', 'web', 'app', 'db'].indexOf(b[2]));
   for (const [name, address, group] of ordered) {
     hosts.set(name, {
-      name, address, port: 22, user: 'root', become: false, groups: [group],
+      name, address, privateAddress: address, port: 22, user: 'root', become: false, groups: [group],
       vars: { ...all, ...options.hostVars?.[name] },
     });
     groups.get(group)!.push(name);
@@ -67,7 +67,7 @@ export function roleOn<V extends Vars>(role: Role<V>, inventory: Inventory, host
   const home = atHome(role as unknown as Role).home!;
   const hostsIn = hostsInGroup(inventory);
   const vars = roleVars(role as unknown as Role, host);
-  const roleCtx: RoleContext = { host, facts, inventory, hostsIn, dir: home.dir };
+  const roleCtx: RoleContext = { host, facts, inventory, hostsIn, dir: home.dir, varsOf: (h) => h.vars };
   return {
     steps: role.steps(vars as never, roleCtx),
     handlers: role.handlers?.(vars as never, roleCtx) ?? {},

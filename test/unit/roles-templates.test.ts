@@ -32,6 +32,35 @@ describe('every template of the stack', () => {
   });
 });
 
+describe('a tier is configured at the addresses and ports of the hosts it sends to', () => {
+  const moved = () => {
+    const inv = labInventory({ scaled: true });
+    // As `groups.web.vars.nginx_port: 8080` would, on the web hosts only; SSH to app-01 goes through a name.
+    for (const name of ['web-01', 'web-02']) inv.hosts.get(name)!.vars.nginx_port = 8080;
+    inv.hosts.get('app-01')!.vars.app_port = 4000;
+    inv.hosts.get('db-01')!.vars.mysql_port = 3307;
+    inv.hosts.get('app-01')!.address = 'app-01.bastion.example';
+    return inv;
+  };
+
+  it('HAProxy sends to each web host\'s own nginx_port', async () => {
+    const { content } = await written(roleOn(haproxy, moved(), 'lb-01'), '/etc/haproxy/haproxy.cfg');
+    expect(content).toContain('server web-01 10.77.0.21:8080\n    server web-02 10.77.0.22:8080\n');
+  });
+
+  it('nginx sends to each app host\'s own app_port, at its private address', async () => {
+    const { content } = await written(roleOn(nginx, moved(), 'web-01'), '/etc/nginx/sites-available/scaleup');
+    expect(content).toContain('server 10.77.0.31:4000 max_fails=2 fail_timeout=5s;  # app-01');
+    expect(content).toContain('server 10.77.0.32:3000 max_fails=2 fail_timeout=5s;  # app-02');
+    expect(content).not.toContain('bastion');
+  });
+
+  it('the app connects to the db host\'s own mysql_port', async () => {
+    const { content } = await written(roleOn(app, moved(), 'app-02'), '/etc/counter/env');
+    expect(content).toContain('DB_HOST="10.77.0.41"\nDB_PORT="3307"');
+  });
+});
+
 describe('haproxy', () => {
   it('binds the VIP, lists every web host, checks /healthz, stats on the private address', async () => {
     const { content, script } = await written(roleOn(haproxy, lab, 'lb-01'), '/etc/haproxy/haproxy.cfg');

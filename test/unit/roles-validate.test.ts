@@ -131,11 +131,15 @@ describe('other roles check before connecting', () => {
 
   it('mysql: app hosts need IP addresses (grants are by IP), names must be SQL-safe', () => {
     const inv = labInventory({ all: { mysql_app_user: "app'; --" } });
-    inv.hosts.get('app-01')!.address = 'app-01.example';
+    inv.hosts.get('app-01')!.privateAddress = 'app-01.example';
     expect(validateMysql(inv, hostsOf(inv, 'db'))).toEqual([
       "db-01: mysql_app_user 'app'; --' must be 1–32 letters, digits or _",
-      "db-01: app host app-01 has address 'app-01.example': MySQL accounts are granted by IP (skip-name-resolve), so app hosts need an IP address in the inventory",
+      "db-01: app host app-01 has private address 'app-01.example': MySQL accounts are granted by IP (skip-name-resolve), so app hosts need an IP address (set private_address when SSH goes to a name)",
     ]);
+    // SSH may go to a name (a bastion's alias, DNS) while the grants name the private address.
+    const named = labInventory();
+    named.hosts.get('app-01')!.address = 'app-01.example';
+    expect(validateMysql(named, hostsOf(named, 'db'))).toEqual([]);
   });
 
   it('app: a database host, a safe name, at least two releases kept', () => {

@@ -130,7 +130,7 @@ export function toMermaid(t: Topology): string {
   for (const tier of [t.lb, t.web, t.app, t.db, ...t.others]) {
     if (!tier) continue;
     lines.push(`  subgraph ${id(`tier:${tier.group}`)}[${q(tierTitle(tier))}]`);
-    for (const h of tier.hosts) lines.push(`    ${id(`host:${h.name}`)}[${q(`${h.name}<br/>${h.address}`)}]`);
+    for (const h of tier.hosts) lines.push(`    ${id(`host:${h.name}`)}[${q(`${h.name}<br/>${h.privateAddress}`)}]`);
     lines.push('  end');
   }
   if (t.vip) {
@@ -164,7 +164,7 @@ export function toDot(t: Topology): string {
   for (const tier of [t.lb, t.web, t.app, t.db, ...t.others]) {
     if (!tier) continue;
     lines.push(`  subgraph cluster_${id(`tier:${tier.group}`)} {`, `    label=${q(tierTitle(tier))};`);
-    for (const h of tier.hosts) lines.push(`    ${id(`host:${h.name}`)} [label=${q(`${h.name}\n${h.address}`)}];`);
+    for (const h of tier.hosts) lines.push(`    ${id(`host:${h.name}`)} [label=${q(`${h.name}\n${h.privateAddress}`)}];`);
     lines.push('  }');
   }
   const entry = t.lb ?? t.web ?? t.app ?? t.db;
