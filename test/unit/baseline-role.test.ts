@@ -170,7 +170,7 @@ describe('a converged host', () => {
     const run = web();
     const pkg = run.steps[0]!;
     expect(await pkg.decide({ stdout: 'curl\tii \nrsyslog\tii \nlogrotate\tun \n', exitCode: 0 }, run.ctx)).toEqual([
-      { summary: 'install logrotate python3-apt lsof psmisc' },
+      { summary: 'install logrotate python3-apt lsof psmisc', packages: ['logrotate', 'python3-apt', 'lsof', 'psmisc'] },
     ]);
     const logDir = stepNamed(run, 'directory /var/log/scaleup');
     expect(await logDir.decide({ stdout: 'exists=1\ntype=directory\nowner=root\ngroup=adm\nmode=755\n', exitCode: 0 }, run.ctx)).toEqual([
@@ -179,7 +179,7 @@ describe('a converged host', () => {
     const rsyslog = stepNamed(run, 'service rsyslog running');
     expect(rsyslog.probe(run.ctx)).toBe("systemctl show -p ActiveState -p UnitFileState -- rsyslog 2>/dev/null");
     expect(await rsyslog.decide({ stdout: 'ActiveState=failed\nUnitFileState=disabled\n', exitCode: 0 }, run.ctx)).toEqual([
-      { summary: 'start' }, { summary: 'enable' },
+      { summary: 'start', action: 'start' }, { summary: 'enable', action: 'enable' },
     ]);
     const compress = stepNamed(run, 'lineinfile /etc/logrotate.conf');
     expect(await compress.decide({ stdout: 'exists=1\nmatches=1\n', exitCode: 0 }, run.ctx)).toEqual([{ summary: 'replace matching line' }]);

@@ -43,7 +43,12 @@ export function content(options: ContentOptions): Step {
   return fileContentStep('file', options, () => (value instanceof Secret ? value.reveal() : value));
 }
 
-export function directory(options: { path: string; owner?: string; group?: string; mode?: string; tags?: string[] }): Step {
+/** `replace`: something other than a directory is in the way and is removed first. */
+interface DirectoryChange extends Change {
+  replace?: boolean;
+}
+
+export function directory(options: { path: string; owner?: string; group?: string; mode?: string; tags?: string[] }): Step<DirectoryChange> {
   const dir = path.posix.normalize(options.path).replace(/(.)\/+$/, '$1');
   const q = quote(dir);
   const owner = options.owner ?? 'root';
@@ -58,14 +63,14 @@ export function directory(options: { path: string; owner?: string; group?: strin
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create' }];
       if (f.get('type') === 'symbolic link') throw symlinkRefused(options.path, linkTarget(f) ?? '?');
-      if (f.get('type') !== 'directory') return [{ summary: `replace ${f.get('type')} with a directory` }];
-      const changes: Change[] = [];
+      if (f.get('type') !== 'directory') return [{ summary: `replace ${f.get('type')} with a directory`, replace: true }];
+      const changes: DirectoryChange[] = [];
       if (f.get('owner') !== owner || f.get('group') !== group) changes.push({ summary: `owner ${f.get('owner')}:${f.get('group')} → ${owner}:${group}` });
       if (normMode(f.get('mode') ?? '') !== mode) changes.push({ summary: `mode ${normMode(f.get('mode') ?? '')} → ${mode}` });
       return changes;
     },
     apply: async (remote, changes) => {
-      const replace = changes.some((c) => c.summary.startsWith('replace'));
+      const replace = changes.some((c) => c.replace);
       // chown and chmod act on `.` once inside the directory, and only after checking that getting
       // there followed no link: a link renamed over the path (or a directory above it) since the probe
       // would otherwise hand the directory it points to to `owner`.

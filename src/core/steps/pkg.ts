@@ -8,7 +8,7 @@
 // and every install would update again; and a fresh image's lists directory carries its build time.
 import { StepError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
-import type { Step } from './step.ts';
+import type { Change, Step } from './step.ts';
 
 const APT_ENV = 'DEBIAN_FRONTEND=noninteractive';
 const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
@@ -27,7 +27,12 @@ function installedSet(stdout: string): Set<string> {
 
 const probe = (names: string[]) => `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\n' ${shellJoin(names)} 2>/dev/null; true`;
 
-export function installed(names: string[], options: { cacheValidSeconds?: number; tags?: string[] } = {}): Step {
+/** The packages a change installs or removes. */
+interface PackageChange extends Change {
+  packages: string[];
+}
+
+export function installed(names: string[], options: { cacheValidSeconds?: number; tags?: string[] } = {}): Step<PackageChange> {
   const maxAge = options.cacheValidSeconds ?? 3600;
   return {
     name: `package ${names.join(' ')}`,
@@ -36,10 +41,10 @@ export function installed(names: string[], options: { cacheValidSeconds?: number
     decide: (out) => {
       const have = installedSet(out.stdout);
       const missing = names.filter((n) => !have.has(n));
-      return missing.length ? [{ summary: `install ${missing.join(' ')}` }] : [];
+      return missing.length ? [{ summary: `install ${missing.join(' ')}`, packages: missing }] : [];
     },
     apply: async (remote, changes) => {
-      const missing = changes[0]!.summary.replace(/^install /, '').split(' ');
+      const missing = changes.flatMap((c) => c.packages);
       // One round trip: update only when the stamp is missing or older than maxAge.
       const ensured = await remote.run(
         `if [ -n "$(find ${UPDATE_STAMP} -newermt "-${maxAge} seconds" 2>/dev/null)" ]; then echo fresh; else ${APT_UPDATE}; fi`,
@@ -58,7 +63,7 @@ export function installed(names: string[], options: { cacheValidSeconds?: number
   };
 }
 
-export function absent(names: string[], options: { tags?: string[] } = {}): Step {
+export function absent(names: string[], options: { tags?: string[] } = {}): Step<PackageChange> {
   return {
     name: `package absent ${names.join(' ')}`,
     tags: options.tags,
@@ -66,10 +71,10 @@ export function absent(names: string[], options: { tags?: string[] } = {}): Step
     decide: (out) => {
       const have = installedSet(out.stdout);
       const present = names.filter((n) => have.has(n));
-      return present.length ? [{ summary: `remove ${present.join(' ')}` }] : [];
+      return present.length ? [{ summary: `remove ${present.join(' ')}`, packages: present }] : [];
     },
     apply: async (remote, changes) => {
-      const present = changes[0]!.summary.replace(/^remove /, '').split(' ');
+      const present = changes.flatMap((c) => c.packages);
       await remote.run(`${APT_ENV} apt-get remove -y -q ${shellJoin(present)}`);
     },
   };

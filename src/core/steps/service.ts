@@ -35,7 +35,14 @@ function enableCommand(name: string, ctx: StepContext, enable: boolean): string 
   return enable ? `update-rc.d ${q} defaults >/dev/null && update-rc.d ${q} enable` : `update-rc.d ${q} disable`;
 }
 
-function serviceStep(name: string, want: 'active' | 'inactive', enabled: boolean | undefined, tags?: string[]): Step {
+/** What a change does to the service. */
+interface ServiceChange extends Change {
+  action: 'start' | 'stop' | 'enable' | 'disable';
+}
+
+const serviceChange = (action: ServiceChange['action']): ServiceChange => ({ summary: action, action });
+
+function serviceStep(name: string, want: 'active' | 'inactive', enabled: boolean | undefined, tags?: string[]): Step<ServiceChange> {
   return {
     name: `service ${name} ${want === 'active' ? 'running' : 'stopped'}`,
     tags,
@@ -44,21 +51,21 @@ function serviceStep(name: string, want: 'active' | 'inactive', enabled: boolean
       const f = probeFields(out.stdout);
       // sysv probes print active=/enabled=; systemd answers with `systemctl show`'s property names.
       const state = f.get('active') ?? f.get('ActiveState');
-      const changes: Change[] = [];
+      const changes: ServiceChange[] = [];
       const active = state === 'active' || state === 'reloading';
-      if (want === 'active' && !active) changes.push({ summary: 'start' });
-      if (want === 'inactive' && active) changes.push({ summary: 'stop' });
+      if (want === 'active' && !active) changes.push(serviceChange('start'));
+      if (want === 'inactive' && active) changes.push(serviceChange('stop'));
       if (enabled !== undefined) {
         const isEnabled = (f.get('enabled') ?? f.get('UnitFileState')) === 'enabled';
-        if (enabled && !isEnabled) changes.push({ summary: 'enable' });
-        if (!enabled && isEnabled) changes.push({ summary: 'disable' });
+        if (enabled && !isEnabled) changes.push(serviceChange('enable'));
+        if (!enabled && isEnabled) changes.push(serviceChange('disable'));
       }
       return changes;
     },
     apply: async (remote, changes, ctx) => {
-      for (const c of changes) {
-        if (c.summary === 'enable' || c.summary === 'disable') await remote.run(enableCommand(name, ctx, c.summary === 'enable'));
-        else await remote.run(startCommand(name, ctx, c.summary as 'start' | 'stop'));
+      for (const { action } of changes) {
+        if (action === 'enable' || action === 'disable') await remote.run(enableCommand(name, ctx, action === 'enable'));
+        else await remote.run(startCommand(name, ctx, action));
       }
     },
   };

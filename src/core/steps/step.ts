@@ -8,7 +8,11 @@ import type { Facts } from '../facts/facts.ts';
 import type { Host, Vars } from '../model.ts';
 import type { RoleHome } from '../role.ts';
 
-/** One thing a step would change, e.g. "install nginx" or "update /etc/nginx/nginx.conf". */
+/**
+ * One thing a step would change, e.g. "install nginx" or "update /etc/nginx/nginx.conf". A step kind
+ * that needs data to act extends it (the packages to install, the SQL to run): `apply` acts on that
+ * data, never on `summary`, which is for people only.
+ */
 export interface Change {
   /** Short human description, e.g. `content`, `mode 0644 → 0640`, `install haproxy`. */
   summary: string;
@@ -50,7 +54,7 @@ export interface StepContext {
   role?: { name: string; home?: RoleHome };
 }
 
-export interface Step {
+export interface Step<C extends Change = Change> {
   /** Kind and target, e.g. `template /etc/nginx/nginx.conf`; unique within a role. */
   name: string;
   /** Handlers to notify when this step changed something. */
@@ -71,9 +75,9 @@ export interface Step {
    */
   probe(ctx: StepContext): string;
   /** Pure: the changes still needed given the probe's output. [] means converged (status ok). */
-  decide(output: ProbeOutput, ctx: StepContext): Change[] | Promise<Change[]>;
-  /** Makes the changes. Throws StepError (or ValidationError) on failure. */
-  apply(remote: Remote, changes: Change[], ctx: StepContext): Promise<void>;
+  decide(output: ProbeOutput, ctx: StepContext): C[] | Promise<C[]>;
+  /** Makes the changes `decide` returned. Throws StepError (or ValidationError) on failure. */
+  apply(remote: Remote, changes: C[], ctx: StepContext): Promise<void>;
 }
 
 /** A handler is a step that always runs when notified, e.g. `reload nginx`. */

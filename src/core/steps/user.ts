@@ -3,6 +3,11 @@ import { quote } from '../quote.ts';
 import { probeFields } from './probe-output.ts';
 import type { Change, Step } from './step.ts';
 
+/** `create`: the user does not exist yet (else the change is made with usermod). */
+interface UserChange extends Change {
+  create?: boolean;
+}
+
 export function group(options: { name: string; system?: boolean; tags?: string[] }): Step {
   const q = quote(options.name);
   return {
@@ -21,7 +26,7 @@ export function present(options: {
   /** Supplementary groups the user must be in (others it is in are left alone). */
   groups?: string[];
   tags?: string[];
-}): Step {
+}): Step<UserChange> {
   const extra = options.groups ?? [];
   const q = quote(options.name);
   const shell = options.shell ?? (options.system ? '/usr/sbin/nologin' : '/bin/bash');
@@ -33,8 +38,8 @@ export function present(options: {
       `echo "group=$(id -gn ${q})"; echo "groups=$(id -Gn ${q})"; } || echo exists=0`,
     decide: (out) => {
       const f = probeFields(out.stdout);
-      if (f.get('exists') !== '1') return [{ summary: 'create' }];
-      const changes: Change[] = [];
+      if (f.get('exists') !== '1') return [{ summary: 'create', create: true }];
+      const changes: UserChange[] = [];
       if (f.get('shell') !== shell) changes.push({ summary: `shell ${f.get('shell')} → ${shell}` });
       if (f.get('home') !== home) changes.push({ summary: `home ${f.get('home')} → ${home}` });
       if (options.group && f.get('group') !== options.group) changes.push({ summary: `group ${f.get('group')} → ${options.group}` });
@@ -45,7 +50,7 @@ export function present(options: {
     },
     apply: async (remote, changes) => {
       const g = options.group ? ` --gid ${quote(options.group)}` : options.system ? ' --user-group' : '';
-      if (changes[0]?.summary === 'create') {
+      if (changes.some((c) => c.create)) {
         const createHome = options.system ? ' --no-create-home' : ' --create-home';
         const groups = extra.length ? ` --groups ${quote(extra.join(','))}` : '';
         await remote.run(`useradd${options.system ? ' --system' : ''}${createHome} --home-dir ${quote(home)} --shell ${quote(shell)}${g}${groups} ${q}`);
