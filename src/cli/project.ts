@@ -15,6 +15,7 @@ import type { PlannedPlay } from '../core/run.ts';
 import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
+import { undeclaredVariables, type UndeclaredVariable } from '../core/undeclared-vars.ts';
 import { displayPath } from '../core/yaml-source.ts';
 import { rolesFor, type Settings } from './settings.ts';
 
@@ -67,6 +68,11 @@ export function plainSecretWarning(plain: PlainSecret, inventory: Inventory): st
   const how = inventory.secretsFile ? set : `provision vault init -i ${displayPath(inventory.file)}, then ${set}`;
   return `${plain.name} is a secret but is stored in plain text at ${plain.locations.map(where).join(', ')}; ` +
     `keep it in the vault instead (${how}) and remove the plain-text value`;
+}
+
+/** The warning for an inventory variable no role reads. */
+export function undeclaredWarning(v: UndeclaredVariable): string {
+  return `${where(v.location)}: no role reads the variable ${v.name}${v.hint ? ` (did you mean ${v.hint}?)` : ''}`;
 }
 
 function inventoryFile(file: string | undefined): string {
@@ -122,7 +128,10 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // this run does not use, or it would have been reported above.)
   const roles = (await Promise.all(known.map((name) => roleSource.load(name).catch(() => undefined)))).filter((r): r is Role => Boolean(r));
   const redactor = redactorFor(inventory, roles);
-  const warnings = plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory));
+  const warnings = [
+    ...plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory)),
+    ...undeclaredVariables(inventory, roles).map(undeclaredWarning),
+  ];
   try {
     preflight(inventory, plays);
   } catch (err) {

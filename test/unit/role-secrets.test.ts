@@ -13,6 +13,7 @@ import { resolveSettings } from '../../src/cli/settings.ts';
 import { defineRole, type Role } from '../../src/core/role.ts';
 import { file } from '../../src/core/steps/index.ts';
 import { runLocal } from '../support/local-role.ts';
+import { undeclaredVariables } from '../../src/core/undeclared-vars.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'scaleup-role-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,5 +109,19 @@ describe('a project whose secrets are plain inventory values', () => {
     warn('x is a secret but is stored in plain text', (l) => lines.push(l));
     warn('x is a secret but is stored in plain text', (l) => lines.push(l));
     expect(lines).toEqual(['warning: x is a secret but is stored in plain text']);
+  });
+});
+
+describe('inventory variables no role reads', () => {
+  it('are named with where they are set and the declared name they are closest to', async () => {
+    const roles = await allRoles();
+    const inv = readInventory(path.join(process.cwd(), 'inventory/example.yml'));
+    expect(undeclaredVariables(inv, roles)).toEqual([]);
+    inv.hosts.get('lb-01')!.vars.baseline_ops_usr = 'ops';
+    inv.hosts.get('lb-01')!.vars.ansible_python_interpreter = '/usr/bin/python3';
+    inv.hosts.get('lb-01')!.vars.become_password = 'x';
+    expect(undeclaredVariables(inv, roles)).toEqual([
+      { name: 'baseline_ops_usr', location: expect.objectContaining({ file: expect.stringMatching(/example\.yml$/) }), hint: 'baseline_ops_user' },
+    ]);
   });
 });
