@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry shim. Runs the bundled CLI (dist/provision.mjs, `npm run build`) when it is newer than every
-// source file; otherwise loads the TypeScript sources through tsx, so a fresh edit always counts.
+// Entry shim. Runs the bundled CLI (dist/provision.mjs, `npm run build`): always in an installed
+// package, and in a checkout when it is newer than every source file; otherwise it loads the
+// TypeScript sources through tsx, so a fresh edit always counts.
 // `provision __keeper SOCKET` is the connection keeper's process (dist/keeper.mjs).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,11 +22,12 @@ function newestSource(dir) {
 
 function bundleIsFresh() {
   if (process.env.SCALEUP_FROM_SOURCE === '1' || !existsSync(bundle)) return false;
-  const built = statSync(bundle).mtimeMs;
-  // An installed package has no lock file (npm pack leaves it out): its bundle is what it ships.
+  // An installed package has no lock file (npm never packs one): its bundle is what it ships, whatever
+  // order npm wrote the files in.
   const lock = path.join(root, 'package-lock.json');
-  return ['src', 'roles'].every((d) => newestSource(path.join(root, d)) <= built) &&
-    (!existsSync(lock) || statSync(lock).mtimeMs <= built);
+  if (!existsSync(lock)) return true;
+  const built = statSync(bundle).mtimeMs;
+  return ['src', 'roles'].every((d) => newestSource(path.join(root, d)) <= built) && statSync(lock).mtimeMs <= built;
 }
 
 const fresh = bundleIsFresh();

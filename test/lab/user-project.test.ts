@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { RunResult } from '../../src/core/results.ts';
 import { packageRoot } from '../../src/package-root.ts';
-import { labKey, labKnownHosts } from './lab-paths.ts';
+import { labInventory, labKey, labKnownHosts } from './lab-paths.ts';
 import { LAB_ADDRESSES, onHost } from './support.ts';
 
 const HOST = 'web-01';
@@ -30,11 +30,11 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 }
 
 /** The installed `provision`, run in the project with no -i or -p: scaleup.yml names them. */
-const provision = (args: string[]) => run(path.join(project, 'node_modules', '.bin', 'provision'), args, project);
+const provision = (args: string[], env: Record<string, string> = {}) => run(path.join(project, 'node_modules', '.bin', 'provision'), args, project, env);
 
-async function apply(args: string[] = []): Promise<RunResult> {
+async function apply(args: string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
   const json = path.join(work, `result-${Date.now()}.json`);
-  const r = await provision(['apply', '--yes', '--json', json, ...args]);
+  const r = await provision(['apply', '--yes', '--json', json, ...args], env);
   try {
     return JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   } catch {
@@ -136,6 +136,25 @@ describe('a user\'s project, from the package', () => {
     rmSync(path.join(project, 'templates'), { recursive: true });
     const restored = await apply(['-p', 'playbooks/baseline.yml']);
     expect(changedSteps(restored)).toEqual(['baseline: template /etc/motd']);
+  });
+
+  it('init --stack adds the stack\'s playbook; applied from the project to the converged lab it changes nothing, and verify passes', async () => {
+    const init = await provision(['init', '--stack']);
+    expect(init.stdout).toMatch(/created {2}playbooks\/stack\.yml/);
+    expect(init.stdout).toMatch(/created {2}inventory\/stack\.yml/);
+    // The lab's hosts in the scaffolded stack inventory: the lab inventory with its paths made absolute.
+    const lab = parseDocument(readFileSync(labInventory, 'utf8'));
+    const labDir = path.dirname(labInventory);
+    for (const key of ['private_key', 'known_hosts']) lab.setIn(['connection', key], path.resolve(labDir, String(lab.getIn(['connection', key]))));
+    lab.set('secrets', path.resolve(labDir, String(lab.get('secrets'))));
+    writeFileSync(path.join(project, 'inventory', 'stack.yml'), lab.toString());
+    const env = { SCALEUP_AGE_KEY_FILE: path.join(labDir, 'lab.agekey') };
+    const stack = await apply(['-i', 'inventory/stack.yml', '-p', 'playbooks/stack.yml'], env);
+    expect(stack.ok).toBe(true);
+    expect(changedSteps(stack)).toEqual([]);
+    const verify = await provision(['verify', '-i', 'inventory/stack.yml'], env);
+    expect(verify.stdout).toMatch(/all \d+ checks passed/);
+    expect(verify.code).toBe(0);
   });
 
   it('a role with a syntax error is reported with its file, line and column before anything connects', async () => {
