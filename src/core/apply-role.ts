@@ -4,12 +4,12 @@
 // what earlier steps did. A file step affects only later steps on the same paths (`Step.paths`). Notified handlers run once, after the role, in the order
 // they were notified — also when a later step failed, so a changed config is never left unloaded.
 // Handlers a change notifies are recorded on the host before the change is made, and cleared once
-// they have run: a run that loses the host in between leaves them pending, and the next run runs
-// them even though it finds nothing left to change.
+// they have run (pending-handlers.ts): a run that loses the host in between leaves them pending, and
+// the next run runs them even though it finds nothing left to change.
 import type { Connection } from './connection/connection.ts';
 import { ConnectError, ScaleupError, StepError } from './errors.ts';
+import { PendingHandlers, pendingHandlersProbe } from './pending-handlers.ts';
 import { probeBatch } from './probe-batch.ts';
-import { quote } from './quote.ts';
 import { remoteFor } from './remote.ts';
 import type { EventSink, StepResult } from './results.ts';
 import type { Redactor } from './secret.ts';
@@ -39,19 +39,6 @@ export interface RoleOutcome {
   unreachable?: string;
 }
 
-/**
- * Where a host keeps the handlers notified by changes whose handlers have not run yet. Root's, under
- * /run: a reboot restarts every service with its new config anyway, so it may forget them.
- */
-export const PENDING_HANDLERS_DIR = '/run/scaleup/pending-handlers';
-
-const pendingFile = (role: string) => `${PENDING_HANDLERS_DIR}/${role}`;
-
-/** Read-only probe printing the role's pending handlers, one per line (nothing when none). */
-export function pendingHandlersProbe(role: string): string {
-  return `cat ${quote(pendingFile(role))} 2>/dev/null; true`;
-}
-
 /** The probes of a role on a host, in one batch: every step's, then its pending handlers. */
 export function roleProbes(role: string, steps: Step[], ctx: StepContext): string[] {
   return [...steps.map((s) => s.probe(ctx)), pendingHandlersProbe(role)];
@@ -68,15 +55,6 @@ export function mayAffect(a: Step, b: Step): boolean {
   if (!a.paths || !b.paths) return true;
   const within = (p: string, q: string) => p === q || p.startsWith(q.endsWith('/') ? q : `${q}/`);
   return a.paths.some((p) => b.paths!.some((q) => within(p, q) || within(q, p)));
-}
-
-/** Replaces the host's list of pending handlers (best effort: a host we may not write to keeps none). */
-async function writePending(run: RoleRun, names: string[]): Promise<void> {
-  const file = quote(pendingFile(run.role));
-  const command = names.length
-    ? `umask 077 && mkdir -p ${quote(PENDING_HANDLERS_DIR)} && printf '%s\\n' ${names.map(quote).join(' ')} > ${file}.tmp && mv -f ${file}.tmp ${file}`
-    : `rm -f ${file}`;
-  await run.conn.exec(command, { timeoutMs: run.stepTimeoutMs });
 }
 
 function messageOf(err: unknown): string {
@@ -97,18 +75,17 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
     emit({ type: 'step', result: shown });
   };
 
+  const list = new PendingHandlers(run.conn, role, run.stepTimeoutMs);
   // Handlers an earlier run recorded on the host but never ran (it lost the host, or a handler failed).
   let pending: string[] = [];
-  // What the host's list holds now.
-  let recorded: string[] = [];
 
   try {
     const first = run.probed?.length === steps.length + 1 ? run.probed : await probeAll(run, roleProbes(role, steps, ctx));
     const outputs = first.slice(0, steps.length);
     // Steps whose probe answer predates a change that may affect them.
     const stale = new Set<number>();
-    recorded = [...new Set((first[steps.length]?.stdout ?? '').split('\n').filter(Boolean))];
-    pending = recorded.filter((h) => run.handlers[h]);
+    list.read(first[steps.length]?.stdout ?? '');
+    pending = list.recorded.filter((h) => run.handlers[h]);
     notified.push(...pending);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
@@ -134,11 +111,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         changes = await step.decide(outputs[i]!, ctx);
         if (changes.length && !run.check) {
           // Recorded before the change: if the host is lost after it, the next run still reloads.
-          const wanted = [...new Set([...notified, ...(step.notify ?? [])])];
-          if (wanted.some((h) => !recorded.includes(h))) {
-            await writePending(run, wanted);
-            recorded = wanted;
-          }
+          await list.include([...new Set([...notified, ...(step.notify ?? [])])]);
           await step.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), changes, ctx);
         }
       } catch (err) {
@@ -174,35 +147,13 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
       record({ host, role, step: run.handlers[name]!.name, status: 'changed', durationMs: 0, handler: true, changes: ['pending since an earlier run'] });
     }
   } else if (!unreachable) {
-    const unrun: string[] = [];
-    for (const name of notified) {
-      const handler = run.handlers[name];
-      const started = performance.now();
-      if (!handler) {
-        record({ host, role, step: name, status: 'failed', durationMs: 0, handler: true, error: `no handler named '${name}' in role ${role}` });
-        failed = true;
-        continue;
-      }
-      try {
-        await handler.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), [{ summary: name }], ctx);
-        record({
-          host, role, step: handler.name, status: 'changed', durationMs: performance.now() - started, handler: true,
-          ...(pending.includes(name) ? { changes: ['pending since an earlier run'] } : {}),
-        });
-      } catch (err) {
-        if (err instanceof ConnectError) {
-          unreachable = shownText(messageOf(err), redactor);
-          break;
-        }
-        record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: messageOf(err) });
-        failed = true;
-        unrun.push(name);
-      }
-    }
+    const handled = await runHandlers(run, notified, pending, record);
+    failed ||= handled.failed;
+    unreachable = handled.unreachable;
     // A failed handler stays pending for the next run; the others are done.
-    if (!unreachable && recorded.length && recorded.join('\n') !== unrun.join('\n')) {
+    if (!unreachable) {
       try {
-        await writePending(run, unrun);
+        await list.leaveOnly(handled.unrun);
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err;
         unreachable = shownText(messageOf(err), redactor);
@@ -212,6 +163,40 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   return { results, failed, unreachable };
 }
 
-export function isUserFacing(err: unknown): err is ScaleupError {
-  return err instanceof ScaleupError || err instanceof StepError;
+/**
+ * Runs the notified handlers once each, in the order notified. A failed one is reported and left in
+ * `unrun`, and the others still run; a lost host ends them (`unreachable`).
+ */
+async function runHandlers(
+  run: RoleRun,
+  notified: string[],
+  pending: string[],
+  record: (r: StepResult) => void,
+): Promise<{ failed: boolean; unreachable?: string; unrun: string[] }> {
+  const { role, redactor } = run;
+  const host = run.ctx.host.name;
+  const unrun: string[] = [];
+  let failed = false;
+  for (const name of notified) {
+    const handler = run.handlers[name];
+    const started = performance.now();
+    if (!handler) {
+      record({ host, role, step: name, status: 'failed', durationMs: 0, handler: true, error: `no handler named '${name}' in role ${role}` });
+      failed = true;
+      continue;
+    }
+    try {
+      await handler.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), [{ summary: name }], run.ctx);
+      record({
+        host, role, step: handler.name, status: 'changed', durationMs: performance.now() - started, handler: true,
+        ...(pending.includes(name) ? { changes: ['pending since an earlier run'] } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ConnectError) return { failed, unreachable: shownText(messageOf(err), redactor), unrun };
+      record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: messageOf(err) });
+      failed = true;
+      unrun.push(name);
+    }
+  }
+  return { failed, unrun };
 }

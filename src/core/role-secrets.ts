@@ -6,7 +6,7 @@ import type { SourceLocation } from './errors.ts';
 import { hostField, locateField } from './inventory.ts';
 import type { Inventory, VarValue } from './model.ts';
 import type { Role } from './role.ts';
-import { roleVars } from './run.ts';
+import { roleVars } from './role-plan.ts';
 import { Secret } from './secret.ts';
 
 /** A declared secret variable whose value is stored in plain text, and every place it is set. */

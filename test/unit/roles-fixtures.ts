@@ -3,7 +3,7 @@
 import type { Facts } from '../../src/core/facts/facts.ts';
 import type { Host, Inventory, Vars } from '../../src/core/model.ts';
 import type { Role, RoleContext } from '../../src/core/role.ts';
-import { roleVars } from '../../src/core/run.ts';
+import { roleVars } from '../../src/core/role-plan.ts';
 import { hostsInGroup } from '../../src/core/host-groups.ts';
 import { atHome } from './builtin-roles.ts';
 import { Secret } from '../../src/core/secret.ts';
