@@ -1,57 +1,33 @@
 // Variables that more than one tier reads (nginx proxies to the app's port, the app logs in with the
 // user the mysql role creates, HAProxy and keepalived share the VIP). Each lives here once; a role
-// picks the ones it reads into its defaults, so `apply --role nginx` renders exactly what a full run does.
-import type { Host, Secret, Vars } from 'scaleup';
+// picks the ones it reads into its `variables`, so `apply --role nginx` renders exactly what a full run does.
+import { type Host, type Vars, vars, z } from 'scaleup';
 
-export type SharedVars = {
-  /** Inventory group of the load balancers (HAProxy + keepalived). */
-  lb_group: string;
-  /** Inventory group of the web hosts (nginx): HAProxy's backend. */
-  web_group: string;
-  /** Inventory group of the app hosts: nginx's upstream, MySQL's grantees. */
-  app_group: string;
-  /** Inventory group of the database hosts; the app uses the first one. */
-  db_group: string;
-  /** Floating IPv4 address the load balancers share; HAProxy's frontend binds it. */
-  vip: string;
-  /** Prefix length of the VIP on the lb hosts' interface (the VIP must be inside the lb hosts' subnet). */
-  vip_prefix: number;
-  /** TCP port of HAProxy's readiness URI on 127.0.0.1 (200 while a web host is UP); keepalived polls it. */
-  haproxy_ready_port: number;
-  /** TCP port nginx listens on; HAProxy's backend port. */
-  nginx_port: number;
-  /** TCP port the app listens on (on its host's private address); nginx's upstream port. */
-  app_port: number;
-  /** TCP port MySQL listens on; the app connects to it. */
-  mysql_port: number;
-  /** The app's database. */
-  mysql_app_database: string;
-  /** MySQL user the app logs in as; one account `user`@`<app host address>` per app host. */
-  mysql_app_user: string;
-  /** Password of the app's MySQL user (secret: put it in the secrets file). */
-  mysql_app_password: Secret | string | null;
+export const sharedVariables = {
+  lb_group: vars.text('lb', 'Inventory group of the load balancers (HAProxy + keepalived).'),
+  web_group: vars.text('web', "Inventory group of the web hosts (nginx): HAProxy's backend."),
+  app_group: vars.text('app', "Inventory group of the app hosts: nginx's upstream, MySQL's grantees."),
+  db_group: vars.text('db', 'Inventory group of the database hosts; the app uses the first one.'),
+  vip: vars.text('', "Floating IPv4 address the load balancers share; HAProxy's frontend binds it."),
+  vip_prefix: z.number().int().min(1).max(32).default(24)
+    .describe("Prefix length of the VIP on the lb hosts' interface (the VIP must be inside the lb hosts' subnet)."),
+  haproxy_ready_port: vars.port(8405, "TCP port of HAProxy's readiness URI on 127.0.0.1 (200 while a web host is UP); keepalived polls it."),
+  nginx_port: vars.port(80, "TCP port nginx listens on; HAProxy's backend port."),
+  app_port: vars.port(3000, "TCP port the app listens on (on its host's private address); nginx's upstream port."),
+  mysql_port: vars.port(3306, 'TCP port MySQL listens on; the app connects to it.'),
+  mysql_app_database: vars.text('scaleup', "The app's database."),
+  mysql_app_user: vars.text('app', 'MySQL user the app logs in as; one account `user`@`<app host address>` per app host.'),
+  mysql_app_password: vars.secret("Password of the app's MySQL user (secret: put it in the secrets file)."),
 };
 
-export const sharedDefaults: SharedVars = {
-  lb_group: 'lb',
-  web_group: 'web',
-  app_group: 'app',
-  db_group: 'db',
-  vip: '',
-  vip_prefix: 24,
-  haproxy_ready_port: 8405,
-  nginx_port: 80,
-  app_port: 3000,
-  mysql_port: 3306,
-  mysql_app_database: 'scaleup',
-  mysql_app_user: 'app',
-  mysql_app_password: null,
-};
+const sharedSchema = z.object(sharedVariables);
+export type SharedVars = z.output<typeof sharedSchema>;
+export const sharedDefaults: SharedVars = sharedSchema.parse({});
 
-/** The shared defaults a role reads, to spread into its own `defaults`. */
-export function sharedVars<K extends keyof SharedVars>(...keys: K[]): Pick<SharedVars, K> {
-  const picked = {} as Pick<SharedVars, K>;
-  for (const key of keys) picked[key] = sharedDefaults[key];
+/** The shared variables a role reads, to spread into its own `variables`. */
+export function sharedVars<K extends keyof typeof sharedVariables>(...keys: K[]): Pick<typeof sharedVariables, K> {
+  const picked = {} as Pick<typeof sharedVariables, K>;
+  for (const key of keys) picked[key] = sharedVariables[key];
   return picked;
 }
 

@@ -4,14 +4,13 @@
 import path from 'node:path';
 import { command, defineRole, file, pkg, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
-import { appDefaults, appTemplateVars, pruneCommand, readRelease, validateApp, type AppVars } from './vars.ts';
+import { appTemplateVars, appVariables, pruneCommand, readRelease, validateApp } from './vars.ts';
 
-export default defineRole<AppVars>({
+export default defineRole({
   name: 'app',
   description: 'The Node.js sample app as atomic releases, with its env file and a supervised service',
-  defaults: appDefaults,
+  variables: appVariables,
   required: ['mysql_app_password'],
-  secrets: ['mysql_app_password'],
   steps(v, { host, facts, hostsIn, dir, varsOf }) {
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
     const release = readRelease(dir, v.app_source);

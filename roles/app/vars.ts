@@ -1,44 +1,25 @@
 // The app role's variables, the release it ships (built from files on the control node), and the
 // values its templates need.
 import path from 'node:path';
-import { quote, type Host, type Inventory, type Vars } from 'scaleup';
+import { quote, type Host, type Inventory, type Vars, vars, z } from 'scaleup';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars, tierMembers } from '../shared-vars.ts';
+import { sharedVars, tierMembers } from '../shared-vars.ts';
 
-export type AppVars = Pick<
-  SharedVars,
-  'db_group' | 'app_port' | 'mysql_port' | 'mysql_app_database' | 'mysql_app_user' | 'mysql_app_password'
-> & {
-  /** Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it. */
-  app_name: string;
-  /** Directory of the app's files on the control node, relative to roles/app/files/ (or absolute). */
-  app_source: string;
-  /** System user (and group) the app runs as; it owns nothing but its env file. */
-  app_user: string;
-  /** Address the app listens on; empty = the host's private address. */
-  app_bind_address: string;
-  /** Database host; empty = the address of the first host of `db_group`. */
-  app_db_host: string;
-  /** Size of the app's MySQL connection pool. */
-  app_db_pool_size: number;
-  /** NODE_ENV of the service. */
-  app_node_env: string;
-  /** Releases kept in /opt/<name>/releases, the current one included (at least 2: one to roll back to). */
-  app_releases_keep: number;
-};
-
-export const appDefaults: AppVars = {
+export const appVariables = z.object({
   ...sharedVars('db_group', 'app_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
-  app_name: 'counter',
-  app_source: 'counter',
-  app_user: 'counter',
-  app_bind_address: '',
-  app_db_host: '',
-  app_db_pool_size: 10,
-  app_node_env: 'production',
-  app_releases_keep: 3,
-};
+  app_name: vars.text('counter', 'Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it.'),
+  app_source: vars.text('counter', "Directory of the app's files on the control node, relative to roles/app/files/ (or absolute)."),
+  app_user: vars.text('counter', 'System user (and group) the app runs as; it owns nothing it runs from or is configured by.'),
+  app_bind_address: vars.text('', "Address the app listens on; empty = the host's private address."),
+  app_db_host: vars.text('', 'Database host; empty = the address of the first host of `db_group`.'),
+  app_db_pool_size: vars.count(10, "Size of the app's MySQL connection pool."),
+  app_node_env: vars.text('production', 'NODE_ENV of the service.'),
+  app_releases_keep: vars.count(3, 'Releases kept in /opt/<name>/releases, the current one included (at least 2: one to roll back to).', 2),
+});
+
+export type AppVars = z.output<typeof appVariables>;
+export const appDefaults: AppVars = appVariables.parse({});
 
 export interface Release {
   /** Short sha256 of the app's files: the release directory's name. */

@@ -2,15 +2,15 @@
 // group with a narrow sudo rule, the stack's logs in one rotated place, a few network kernel
 // parameters, and a login banner. Also the shared workload of the Ansible comparison in bench/.
 import { defineRole, file, pkg, service, sysctl, user } from 'scaleup';
-import { baselineDefaults, validateBaseline, type BaselineVars } from './vars.ts';
+import { baselineVariables, validateBaseline } from './vars.ts';
 
 /** First line of every file this role writes that has no template (apt reads `//` comments). */
 const MANAGED = 'managed by scaleup — local edits are overwritten';
 
-export default defineRole<BaselineVars>({
+export default defineRole({
   name: 'baseline',
   description: 'Host baseline: tools, ops user + sudo rule, logs in one rotated place, sysctl, motd',
-  defaults: baselineDefaults,
+  variables: baselineVariables,
   steps(v, { facts }) {
     const ops = v.baseline_ops_user;
     const home = `/home/${ops}`;

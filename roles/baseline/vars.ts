@@ -1,65 +1,40 @@
 // The baseline role's variables and the checks it makes before connecting.
-import type { Host, Inventory } from 'scaleup';
+import { type Host, type Inventory, vars, z } from 'scaleup';
 import { varsFor } from '../lib/vars.ts';
 
-export type BaselineVars = {
-  /** Debian packages every host gets (tools and the log pipeline; python3-apt lets Ansible manage the host too). */
-  baseline_packages: string[];
-  /** apt retries a failed download this many times (`Acquire::Retries`). */
-  baseline_apt_retries: number;
-  /** The operators' group: its members may run the commands of `baseline_ops_sudo_commands` as root. */
-  baseline_ops_group: string;
-  /** The operators' login user (member of `baseline_ops_group`). */
-  baseline_ops_user: string;
-  /**
-   * Groups that give the ops user read access without sudo: `adm` reads /var/log (and the stack's log
-   * dir), `systemd-journal` reads the whole journal (`journalctl`; left out on hosts without systemd).
-   */
-  baseline_ops_read_groups: string[];
-  /** SSH public keys allowed to log in as `baseline_ops_user` (one `authorized_keys` line each). */
-  baseline_ops_authorized_keys: string[];
-  /**
-   * Exact command lines (full path and every argument; no wildcards) the group may run as root without
-   * a password. A command given without arguments may only be run without arguments.
-   */
-  baseline_ops_sudo_commands: string[];
-  /** Where the stack's daemons log through rsyslog (root:adm, 0750). */
-  baseline_log_dir: string;
-  /** syslog program names whose messages also go to `<baseline_log_dir>/stack.log`. */
-  baseline_log_programs: string[];
-  /** How often logrotate rotates the files of `baseline_log_dir` (daily, weekly, monthly). */
-  baseline_logrotate_frequency: 'daily' | 'weekly' | 'monthly';
-  /** How many rotated files logrotate keeps. */
-  baseline_logrotate_keep: number;
-  /** Kernel parameters, set live and persisted in `baseline_sysctl_file`. */
-  baseline_sysctl: Record<string, string | number>;
-  /** The sysctl.d file that persists `baseline_sysctl`. */
-  baseline_sysctl_file: string;
-  /** Who to ask about this host, shown in /etc/motd at login ('' = no contact line). */
-  baseline_motd_contact: string;
-};
-
-export const baselineDefaults: BaselineVars = {
-  baseline_packages: ['curl', 'rsyslog', 'logrotate', 'python3-apt', 'lsof', 'psmisc'],
-  baseline_apt_retries: 3,
-  baseline_ops_group: 'ops',
-  baseline_ops_user: 'ops',
-  baseline_ops_authorized_keys: [],
-  baseline_ops_read_groups: ['adm', 'systemd-journal'],
+export const baselineVariables = z.object({
+  baseline_packages: vars.list(['curl', 'rsyslog', 'logrotate', 'python3-apt', 'lsof', 'psmisc'],
+    'Debian packages every host gets (tools and the log pipeline; python3-apt lets Ansible manage the host too).'),
+  baseline_apt_retries: vars.count(3, 'apt retries a failed download this many times (`Acquire::Retries`).', 0),
+  baseline_ops_group: vars.text('ops', "The operators' group: its members may run the commands of `baseline_ops_sudo_commands` as root."),
+  baseline_ops_user: vars.text('ops', "The operators' login user (member of `baseline_ops_group`)."),
+  baseline_ops_read_groups: vars.list(['adm', 'systemd-journal'],
+    "Groups that give the ops user read access without sudo: `adm` reads /var/log (and the stack's log dir), " +
+      '`systemd-journal` reads the whole journal (`journalctl`; left out on hosts without systemd).'),
+  baseline_ops_authorized_keys: vars.list([], 'SSH public keys allowed to log in as `baseline_ops_user` (one `authorized_keys` line each).'),
   // Reading status and logs needs no root (see baseline_ops_read_groups): no sudo rule by default.
-  baseline_ops_sudo_commands: [],
-  baseline_log_dir: '/var/log/scaleup',
-  baseline_log_programs: ['haproxy', 'keepalived', 'nginx', 'mariadbd', 'counter'],
-  baseline_logrotate_frequency: 'weekly',
-  baseline_logrotate_keep: 8,
-  baseline_sysctl: {
-    'net.core.somaxconn': 4096,
-    'net.ipv4.tcp_fin_timeout': 30,
-    'net.ipv4.ip_local_port_range': '10240 65535',
-  },
-  baseline_sysctl_file: '/etc/sysctl.d/60-scaleup-baseline.conf',
-  baseline_motd_contact: '',
-};
+  baseline_ops_sudo_commands: vars.list([],
+    'Exact command lines (full path and every argument; no wildcards) the group may run as root without a password. ' +
+      'A command given without arguments may only be run without arguments.'),
+  baseline_log_dir: vars.text('/var/log/scaleup', "Where the stack's daemons log through rsyslog (root:adm, 0750)."),
+  baseline_log_programs: vars.list(['haproxy', 'keepalived', 'nginx', 'mariadbd', 'counter'],
+    'syslog program names whose messages also go to `<baseline_log_dir>/stack.log`.'),
+  baseline_logrotate_frequency: z.enum(['daily', 'weekly', 'monthly']).default('weekly')
+    .describe('How often logrotate rotates the files of `baseline_log_dir`.'),
+  baseline_logrotate_keep: vars.count(8, 'How many rotated files logrotate keeps.', 0),
+  baseline_sysctl: z.record(z.string(), z.union([z.string(), z.number()]))
+    .default({
+      'net.core.somaxconn': 4096,
+      'net.ipv4.tcp_fin_timeout': 30,
+      'net.ipv4.ip_local_port_range': '10240 65535',
+    })
+    .describe('Kernel parameters, set live and persisted in `baseline_sysctl_file`.'),
+  baseline_sysctl_file: vars.text('/etc/sysctl.d/60-scaleup-baseline.conf', 'The sysctl.d file that persists `baseline_sysctl`.'),
+  baseline_motd_contact: vars.text('', "Who to ask about this host, shown in /etc/motd at login ('' = no contact line)."),
+});
+
+export type BaselineVars = z.output<typeof baselineVariables>;
+export const baselineDefaults: BaselineVars = baselineVariables.parse({});
 
 const NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const PATH = /^\/[A-Za-z0-9._/-]*$/;

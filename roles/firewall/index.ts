@@ -4,15 +4,15 @@
 // peers. Owns one table (inet scaleup) and leaves any other ruleset alone.
 import { command, defineRole, file, pkg, service } from 'scaleup';
 import { sshGuard } from './ssh-guard.ts';
-import { firewallDefaults, firewallRules, validateFirewall, type FirewallVars } from './vars.ts';
+import { firewallRules, firewallVariables, validateFirewall } from './vars.ts';
 
 const RULES_FILE = '/etc/nftables.conf';
 const LOAD = `nft -f ${RULES_FILE}`;
 
-export default defineRole<FirewallVars>({
+export default defineRole({
   name: 'firewall',
   description: 'nftables: each tier reachable only from the tier in front of it (plus SSH)',
-  defaults: firewallDefaults,
+  variables: firewallVariables,
   steps(v, { host, facts, hostsIn }) {
     return [
       // First: a run whose own SSH session the new rules would drop stops here, before any change.

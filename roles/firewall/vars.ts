@@ -2,34 +2,25 @@
 // service port only from the tier in front of it (db ← app ← web ← lb ← anyone), addresses taken from
 // the inventory's groups; SSH from firewall_ssh_sources; the HAProxy stats page from
 // firewall_admin_sources only.
-import type { Host, Inventory } from 'scaleup';
-import { haproxyDefaults, type HaproxyVars } from '../haproxy/vars.ts';
+import { type Host, type Inventory, vars, z } from 'scaleup';
+import { haproxyVariables } from '../haproxy/vars.ts';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { sharedVars } from '../shared-vars.ts';
 import { mergeSources, parseSource } from './sources.ts';
 
-export type FirewallVars = Pick<
-  SharedVars,
-  'lb_group' | 'web_group' | 'app_group' | 'db_group' | 'nginx_port' | 'app_port' | 'mysql_port'
-> &
-  Pick<HaproxyVars, 'haproxy_frontend_port' | 'haproxy_stats_port'> & {
-    /** Port sshd listens on: the only port open on every host (the engine's own way in). */
-    firewall_ssh_port: number;
-    /** IPv4 addresses/networks allowed to SSH; empty = anyone. A run that would close SSH to itself refuses. */
-    firewall_ssh_sources: string[];
-    /** IPv4 addresses/networks (control node, monitoring) allowed to the HAProxy stats page and every tier's service port; empty = the stats page is closed. */
-    firewall_admin_sources: string[];
-  };
-
-export const firewallDefaults: FirewallVars = {
+export const firewallVariables = z.object({
   ...sharedVars('lb_group', 'web_group', 'app_group', 'db_group', 'nginx_port', 'app_port', 'mysql_port'),
-  haproxy_frontend_port: haproxyDefaults.haproxy_frontend_port,
-  haproxy_stats_port: haproxyDefaults.haproxy_stats_port,
-  firewall_ssh_port: 22,
-  firewall_ssh_sources: [],
-  firewall_admin_sources: [],
-};
+  haproxy_frontend_port: haproxyVariables.shape.haproxy_frontend_port,
+  haproxy_stats_port: haproxyVariables.shape.haproxy_stats_port,
+  firewall_ssh_port: vars.port(22, "Port sshd listens on: the only port open on every host (the engine's own way in)."),
+  firewall_ssh_sources: vars.list([], 'IPv4 addresses/networks allowed to SSH; empty = anyone. A run that would close SSH to itself refuses.'),
+  firewall_admin_sources: vars.list([],
+    "IPv4 addresses/networks (control node, monitoring) allowed to the HAProxy stats page and every tier's service port; empty = the stats page is closed."),
+});
+
+export type FirewallVars = z.output<typeof firewallVariables>;
+export const firewallDefaults: FirewallVars = firewallVariables.parse({});
 
 export interface FirewallRule {
   /** Why the rule exists, shown as the rule's nft comment. */

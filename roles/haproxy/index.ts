@@ -3,14 +3,13 @@
 import { defineRole, file, pkg, service, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { tierMembers } from '../shared-vars.ts';
-import { haproxyDefaults, haproxyQuote, validateHaproxy, type HaproxyVars } from './vars.ts';
+import { haproxyQuote, haproxyVariables, validateHaproxy } from './vars.ts';
 
-export default defineRole<HaproxyVars>({
+export default defineRole({
   name: 'haproxy',
   description: 'HAProxy on the VIP: HTTP load balancing over all web hosts with health checks',
-  defaults: haproxyDefaults,
+  variables: haproxyVariables,
   required: ['vip', 'haproxy_stats_password'],
-  secrets: ['haproxy_stats_password'],
   steps(v, { hostsIn, varsOf }) {
     secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
     // Every web host, at its private address and the port its own nginx listens on.

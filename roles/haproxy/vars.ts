@@ -1,51 +1,27 @@
 // The haproxy role's variables, the quoting HAProxy's config needs, and the checks before connecting.
-import type { Host, Inventory } from 'scaleup';
+import { type Host, type Inventory, vars, z } from 'scaleup';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { sharedVars } from '../shared-vars.ts';
 
-export type HaproxyVars = Pick<SharedVars, 'vip' | 'web_group' | 'nginx_port' | 'haproxy_ready_port'> & {
-  /** Port of the public frontend on the VIP. */
-  haproxy_frontend_port: number;
-  /** Load-balancing algorithm of the web backend (roundrobin, leastconn, source…). */
-  haproxy_balance: string;
-  /** Global maximum of concurrent connections. */
-  haproxy_maxconn: number;
-  /** Time to wait for a TCP connection to a web host. */
-  haproxy_timeout_connect: string;
-  /** Client inactivity timeout. */
-  haproxy_timeout_client: string;
-  /** Server inactivity timeout. */
-  haproxy_timeout_server: string;
-  /** Interval between health checks of each web host (GET /healthz). */
-  haproxy_check_interval: string;
-  /** Failed checks before a web host is taken out of rotation. */
-  haproxy_check_fall: number;
-  /** Passed checks before it is put back. */
-  haproxy_check_rise: number;
-  /** Port of the stats page, bound to the host's private address (never the VIP). */
-  haproxy_stats_port: number;
-  /** User name of the stats page. */
-  haproxy_stats_user: string;
-  /** Password of the stats page (secret). */
-  haproxy_stats_password: SharedVars['mysql_app_password'];
-};
-
-export const haproxyDefaults: HaproxyVars = {
+export const haproxyVariables = z.object({
   ...sharedVars('vip', 'web_group', 'nginx_port', 'haproxy_ready_port'),
-  haproxy_frontend_port: 80,
-  haproxy_balance: 'roundrobin',
-  haproxy_maxconn: 4096,
-  haproxy_timeout_connect: '5s',
-  haproxy_timeout_client: '30s',
-  haproxy_timeout_server: '30s',
-  haproxy_check_interval: '2s',
-  haproxy_check_fall: 2,
-  haproxy_check_rise: 2,
-  haproxy_stats_port: 8404,
-  haproxy_stats_user: 'admin',
-  haproxy_stats_password: null,
-};
+  haproxy_frontend_port: vars.port(80, 'Port of the public frontend on the VIP.'),
+  haproxy_balance: vars.text('roundrobin', 'Load-balancing algorithm of the web backend (roundrobin, leastconn, source…).'),
+  haproxy_maxconn: vars.count(4096, 'Global maximum of concurrent connections.'),
+  haproxy_timeout_connect: vars.text('5s', 'Time to wait for a TCP connection to a web host.'),
+  haproxy_timeout_client: vars.text('30s', 'Client inactivity timeout.'),
+  haproxy_timeout_server: vars.text('30s', 'Server inactivity timeout.'),
+  haproxy_check_interval: vars.text('2s', 'Interval between health checks of each web host (GET /healthz).'),
+  haproxy_check_fall: vars.count(2, 'Failed checks before a web host is taken out of rotation.'),
+  haproxy_check_rise: vars.count(2, 'Passed checks before it is put back.'),
+  haproxy_stats_port: vars.port(8404, "Port of the stats page, bound to the host's private address (never the VIP)."),
+  haproxy_stats_user: vars.text('admin', 'User name of the stats page.'),
+  haproxy_stats_password: vars.secret('Password of the stats page (secret).'),
+});
+
+export type HaproxyVars = z.output<typeof haproxyVariables>;
+export const haproxyDefaults: HaproxyVars = haproxyVariables.parse({});
 
 /**
  * One word for haproxy.cfg: single-quoted (no escapes, no `$VAR` expansion inside), with a single

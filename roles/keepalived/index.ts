@@ -3,15 +3,14 @@
 import { defineRole, file, pkg, service, type Step } from 'scaleup';
 import {
   CHECK_SCRIPT, READY_SCRIPT, HANDOVER_SCRIPT, HAPROXY_DROPIN_DIR, KEEPALIVED_DROPIN_DIR,
-  keepalivedDefaults, keepalivedTemplateVars, validateKeepalived, type KeepalivedVars,
+  keepalivedTemplateVars, keepalivedVariables, validateKeepalived,
 } from './vars.ts';
 
-export default defineRole<KeepalivedVars>({
+export default defineRole({
   name: 'keepalived',
   description: 'keepalived: the VIP on the lb pair (VRRP, unicast), following a live HAProxy',
-  defaults: keepalivedDefaults,
+  variables: keepalivedVariables,
   required: ['vip'],
-  secrets: ['keepalived_auth_pass'],
   steps(v, { host, facts, hostsIn }) {
     const vars = keepalivedTemplateVars(v, host, facts, hostsIn(v.lb_group));
     // systemd only: HAProxy hands the VIP over before it stops, and a dead keepalived is restarted.

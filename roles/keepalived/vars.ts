@@ -1,44 +1,30 @@
 // The keepalived role's variables, the per-host values derived from the lb group (priority, state,
 // peers, interface), and the cluster invariants checked before connecting.
-import { type Facts, type Host, type Inventory, StepError } from 'scaleup';
+import { type Facts, type Host, type Inventory, StepError, vars, z } from 'scaleup';
 import { interfaceHolding, ipv4ToNumber, sameSubnet } from '../lib/net.ts';
 import { secretText, secretVar } from '../lib/secret-value.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { sharedVars } from '../shared-vars.ts';
 
-export type KeepalivedVars = Pick<SharedVars, 'vip' | 'vip_prefix' | 'lb_group' | 'haproxy_ready_port'> & {
-  /** VRRP virtual router id (1–255), the same on every lb host and unique on the network segment. */
-  keepalived_virtual_router_id: number;
-  /** VRRP priority of this host; null = derived from its position in the lb group (first: 150, then 140…). */
-  keepalived_priority: number | null;
-  /** VRRP version: 3 (RFC 5798: sub-second adverts, no authentication) or 2 (whole seconds, PASS authentication). */
-  keepalived_vrrp_version: 2 | 3;
-  /** VRRPv2 only: password (secret, at most 8 characters: PASS authentication keeps only 8); unset with version 3. */
-  keepalived_auth_pass: SharedVars['mysql_app_password'];
-  /** Interface carrying the VIP; empty = the interface holding the host's address (from facts). */
-  keepalived_interface: string;
-  /** Seconds between VRRP advertisements (version 3: 0.01–40.95; version 2: whole seconds). A peer takes over after 3 missed. */
-  keepalived_advert_int: number;
-  /** Seconds between runs of the HAProxy check script. */
-  keepalived_check_interval: number;
-  /** Failed checks before this host gives the VIP up. */
-  keepalived_check_fall: number;
-  /** Passed checks before it may take the VIP again. */
-  keepalived_check_rise: number;
-};
-
-export const keepalivedDefaults: KeepalivedVars = {
+export const keepalivedVariables = z.object({
   ...sharedVars('vip', 'vip_prefix', 'lb_group', 'haproxy_ready_port'),
-  keepalived_virtual_router_id: 51,
-  keepalived_priority: null,
-  keepalived_vrrp_version: 3,
-  keepalived_auth_pass: null,
-  keepalived_interface: '',
-  keepalived_advert_int: 0.5,
-  keepalived_check_interval: 1,
-  keepalived_check_fall: 2,
-  keepalived_check_rise: 2,
-};
+  keepalived_virtual_router_id: z.number().int().min(1).max(255).default(51)
+    .describe('VRRP virtual router id (1–255), the same on every lb host and unique on the network segment.'),
+  keepalived_priority: z.number().int().min(1).max(254).nullable().default(null)
+    .describe('VRRP priority of this host; null = derived from its position in the lb group (first: 150, then 140…).'),
+  keepalived_vrrp_version: z.literal([2, 3]).default(3)
+    .describe('VRRP version: 3 (RFC 5798: sub-second adverts, no authentication) or 2 (whole seconds, PASS authentication).'),
+  keepalived_auth_pass: vars.secret('VRRPv2 only: password (secret, at most 8 characters: PASS authentication keeps only 8); unset with version 3.'),
+  keepalived_interface: vars.text('', "Interface carrying the VIP; empty = the interface holding the host's address (from facts)."),
+  keepalived_advert_int: z.number().positive().default(0.5)
+    .describe('Seconds between VRRP advertisements (version 3: 0.01–40.95; version 2: whole seconds). A peer takes over after 3 missed.'),
+  keepalived_check_interval: z.number().positive().default(1).describe('Seconds between runs of the HAProxy check script.'),
+  keepalived_check_fall: vars.count(2, 'Failed checks before this host gives the VIP up.'),
+  keepalived_check_rise: vars.count(2, 'Passed checks before it may take the VIP again.'),
+});
+
+export type KeepalivedVars = z.output<typeof keepalivedVariables>;
+export const keepalivedDefaults: KeepalivedVars = keepalivedVariables.parse({});
 
 export const CHECK_SCRIPT = '/etc/keepalived/check_haproxy.sh';
 /** Exits 0 while HAProxy's readiness URI answers 200 (a web host is UP). */

@@ -2,15 +2,14 @@
 // secured like mysql_secure_installation, with the app database and one account per app host.
 import { defineRole, file, pkg, service } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
-import { validateMysql, mysqlDefaults, mysqlPlatform, mysqlTemplateVars, type MysqlVars } from './vars.ts';
+import { mysqlPlatform, mysqlTemplateVars, mysqlVariables, validateMysql } from './vars.ts';
 import { mysqlAppUsers, mysqlDatabase, mysqlSecureInstallation } from './sql-steps.ts';
 
-export default defineRole<MysqlVars>({
+export default defineRole({
   name: 'mysql',
   description: 'MariaDB/MySQL on the private address, secured, with the app database and per-app-host accounts',
-  defaults: mysqlDefaults,
+  variables: mysqlVariables,
   required: ['mysql_app_password'],
-  secrets: ['mysql_app_password'],
   steps(v, { host, facts, hostsIn }) {
     const p = mysqlPlatform(facts);
     const sql = { client: p.client, flavor: p.flavor };

@@ -1,34 +1,21 @@
 // The mysql role's variables, its per-distribution map, and the checks it makes before connecting.
-import { type Facts, type Host, type Inventory, StepError } from 'scaleup';
+import { type Facts, type Host, type Inventory, StepError, vars, z } from 'scaleup';
 import { isIpAddress } from '../lib/net.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { sharedVars } from '../shared-vars.ts';
 import type { SqlFlavor } from './sql-steps.ts';
 
-export type MysqlVars = Pick<
-  SharedVars,
-  'app_group' | 'mysql_port' | 'mysql_app_database' | 'mysql_app_user' | 'mysql_app_password'
-> & {
-  /** Address the server listens on; empty = the host's private address (its inventory address). */
-  mysql_bind_address: string;
-  /** Server and app-database default character set. */
-  mysql_character_set: string;
-  /** Server and app-database default collation. */
-  mysql_collation: string;
-  /** Maximum simultaneous client connections. */
-  mysql_max_connections: number;
-  /** InnoDB buffer pool size (e.g. `128M`, `1G`): the main memory knob. */
-  mysql_innodb_buffer_pool_size: string;
-};
-
-export const mysqlDefaults: MysqlVars = {
+export const mysqlVariables = z.object({
   ...sharedVars('app_group', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
-  mysql_bind_address: '',
-  mysql_character_set: 'utf8mb4',
-  mysql_collation: 'utf8mb4_unicode_ci',
-  mysql_max_connections: 151,
-  mysql_innodb_buffer_pool_size: '128M',
-};
+  mysql_bind_address: vars.text('', "Address the server listens on; empty = the host's private address (its inventory address)."),
+  mysql_character_set: vars.text('utf8mb4', 'Server and app-database default character set.'),
+  mysql_collation: vars.text('utf8mb4_unicode_ci', 'Server and app-database default collation.'),
+  mysql_max_connections: vars.count(151, 'Maximum simultaneous client connections.'),
+  mysql_innodb_buffer_pool_size: vars.text('128M', 'InnoDB buffer pool size (e.g. `128M`, `1G`): the main memory knob.'),
+});
+
+export type MysqlVars = z.output<typeof mysqlVariables>;
+export const mysqlDefaults: MysqlVars = mysqlVariables.parse({});
 
 export interface MysqlPlatform {
   packages: string[];

@@ -2,12 +2,12 @@
 import path from 'node:path';
 import { defineRole, file, pkg, service } from 'scaleup';
 import { tierMembers } from '../shared-vars.ts';
-import { nginxDefaults, nginxPaths, readStaticFiles, validateNginx, type NginxVars } from './vars.ts';
+import { nginxPaths, nginxVariables, readStaticFiles, validateNginx } from './vars.ts';
 
-export default defineRole<NginxVars>({
+export default defineRole({
   name: 'nginx',
   description: 'nginx: static files, and a keepalive reverse proxy to all app hosts',
-  defaults: nginxDefaults,
+  variables: nginxVariables,
   steps(v, { dir, hostsIn, varsOf }) {
     const reload = ['reload nginx'];
     // Every app host, at its private address and the port its own app listens on.

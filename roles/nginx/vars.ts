@@ -1,49 +1,28 @@
 // The nginx role's variables and the checks it makes before connecting.
 import path from 'node:path';
-import type { Host, Inventory } from 'scaleup';
+import { type Host, type Inventory, vars, z } from 'scaleup';
 import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
-import { type SharedVars, sharedVars } from '../shared-vars.ts';
+import { sharedVars } from '../shared-vars.ts';
 
-export type NginxVars = Pick<SharedVars, 'app_group' | 'app_port' | 'nginx_port'> & {
-  /** worker_processes: `auto` = one per CPU. */
-  nginx_worker_processes: string | number;
-  /** worker_connections per worker. */
-  nginx_worker_connections: number;
-  /** Largest request body accepted (client_max_body_size), e.g. `10m`. */
-  nginx_client_max_body_size: string;
-  /** Idle keep-alive timeout towards clients (HAProxy), in seconds. */
-  nginx_keepalive_timeout: number;
-  /** Compress text responses (gzip). */
-  nginx_gzip: boolean;
-  /** server_name of the site; `_` matches any Host (clients reach it through the VIP). */
-  nginx_server_name: string;
-  /** Document root; static files are served from <root>/static at /static/. */
-  nginx_document_root: string;
-  /** How long browsers may cache /static/ files (nginx `expires`: sets Expires and Cache-Control max-age). */
-  nginx_static_expires: string;
-  /** Idle keep-alive connections to the app kept open per worker (upstream `keepalive`). */
-  nginx_upstream_keepalive: number;
-  /** Seconds to wait for an app connection before trying the next app host. */
-  nginx_proxy_connect_timeout: number;
-  /** Seconds to wait for an app response. */
-  nginx_proxy_read_timeout: number;
-};
-
-export const nginxDefaults: NginxVars = {
+export const nginxVariables = z.object({
   ...sharedVars('app_group', 'app_port', 'nginx_port'),
-  nginx_worker_processes: 'auto',
-  nginx_worker_connections: 1024,
-  nginx_client_max_body_size: '10m',
-  nginx_keepalive_timeout: 65,
-  nginx_gzip: true,
-  nginx_server_name: '_',
-  nginx_document_root: '/var/www/scaleup',
-  nginx_static_expires: '7d',
-  nginx_upstream_keepalive: 32,
-  nginx_proxy_connect_timeout: 2,
-  nginx_proxy_read_timeout: 30,
-};
+  nginx_worker_processes: z.union([z.literal('auto'), z.number().int().min(1)]).default('auto')
+    .describe('worker_processes: `auto` = one per CPU.'),
+  nginx_worker_connections: vars.count(1024, 'worker_connections per worker.'),
+  nginx_client_max_body_size: vars.text('10m', 'Largest request body accepted (client_max_body_size), e.g. `10m`.'),
+  nginx_keepalive_timeout: vars.count(65, 'Idle keep-alive timeout towards clients (HAProxy), in seconds.', 0),
+  nginx_gzip: vars.flag(true, 'Compress text responses (gzip).'),
+  nginx_server_name: vars.text('_', 'server_name of the site; `_` matches any Host (clients reach it through the VIP).'),
+  nginx_document_root: vars.text('/var/www/scaleup', 'Document root; static files are served from <root>/static at /static/.'),
+  nginx_static_expires: vars.text('7d', 'How long browsers may cache /static/ files (nginx `expires`: sets Expires and Cache-Control max-age).'),
+  nginx_upstream_keepalive: vars.count(32, 'Idle keep-alive connections to the app kept open per worker (upstream `keepalive`).'),
+  nginx_proxy_connect_timeout: vars.count(2, 'Seconds to wait for an app connection before trying the next app host.'),
+  nginx_proxy_read_timeout: vars.count(30, 'Seconds to wait for an app response.'),
+});
+
+export type NginxVars = z.output<typeof nginxVariables>;
+export const nginxDefaults: NginxVars = nginxVariables.parse({});
 
 /** The site's files on the host. */
 export const nginxPaths = {

@@ -1,32 +1,20 @@
 // Checks that need no connection, run before the first host is touched: every role's required
-// variables are set on every host it targets, each has the type of its default (and stays on one
-// line), and each role's own invariants hold.
+// variables are set on every host it targets, each value fits the variable's schema (or, for a role
+// without one, the type of its default) and stays on one line, and each role's own invariants hold.
 import { InventoryError, InventoryErrors } from './errors.ts';
-import { locateField } from './inventory.ts';
-import type { Inventory } from './model.ts';
+import { hostField, locateField } from './inventory.ts';
+import type { Host, Inventory } from './model.ts';
+import type { Role } from './role.ts';
 import type { PlannedPlay } from './run.ts';
-import { Secret } from './secret.ts';
-import { describeValue } from './yaml-source.ts';
+import { CONTROL, defaultTypeProblem, schemaProblems, type VariableProblem } from './variable-problems.ts';
+import { formatField } from './yaml-source.ts';
 
-/** Line breaks and other control characters (a tab is fine). */
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-
-/**
- * Why `value` cannot stand for a variable whose default is `def`, or undefined. Role variables are
- * printed into line-oriented config files (haproxy.cfg, nginx, keepalived, my.cnf, sudoers…): a line
- * break in one would add lines of its own choosing to that file. Secrets are exempt: the templates
- * quote them for their file, and their value must never appear in a message.
- */
-function typeProblem(value: unknown, def: unknown): string | undefined {
-  if (value === undefined || value instanceof Secret) return undefined;
-  const got = describeValue(value);
-  if (typeof def === 'number' && typeof value !== 'number') return `expected a number, got ${got}`;
-  if (typeof def === 'boolean' && typeof value !== 'boolean') return `expected true or false, got ${got}`;
-  if (typeof def === 'string' && typeof value !== 'string' && typeof value !== 'number') return `expected a string, got ${got}`;
-  if (Array.isArray(def) && !Array.isArray(value)) return `expected a list, got ${got}`;
-  const strings = Array.isArray(value) ? value.filter((v) => typeof v === 'string') : typeof value === 'string' ? [value] : [];
-  if (strings.some((s) => CONTROL.test(s))) return 'may not contain a line break or other control character (it is written into a config file line)';
-  return undefined;
+/** The problems of the values `host` gives the variables `role` reads. */
+function valueProblems(role: Role, host: Host): VariableProblem[] {
+  if (role.variables) {
+    return Object.entries(role.variables.shape).flatMap(([key, field]) => schemaProblems(key, field, host.vars[key]));
+  }
+  return Object.entries(role.defaults).flatMap(([key, def]) => defaultTypeProblem(key, host.vars[key], def));
 }
 
 export function preflight(inventory: Inventory, plays: PlannedPlay[]): void {
@@ -34,10 +22,14 @@ export function preflight(inventory: Inventory, plays: PlannedPlay[]): void {
   const validated = new Set<string>();
   for (const play of plays) {
     for (const role of play.roles) {
+      // A value of the wrong type or out of range is reported once, by the schema: the role's own
+      // invariants (validate) assume the declared types, and would report it again in their words.
+      let wrongValues = false;
       for (const host of play.hosts) {
-        for (const [key, def] of Object.entries(role.defaults)) {
-          const problem = typeProblem(host.vars[key], def);
-          if (problem) errors.push(new InventoryError(`role ${role.name} variable '${key}' ${problem}`, locateField(inventory, `hosts.${host.name}.vars.${key}`)));
+        for (const { name, path, problem } of valueProblems(role, host)) {
+          wrongValues = true;
+          const where = locateField(inventory, hostField(host.name, 'vars', name));
+          errors.push(new InventoryError(`role ${role.name} variable '${formatField([name, ...path])}' ${problem}`, where));
         }
         for (const key of role.required ?? []) {
           const value = host.vars[key] ?? role.defaults[key];
@@ -49,7 +41,7 @@ export function preflight(inventory: Inventory, plays: PlannedPlay[]): void {
         }
       }
       const key = `${role.name}:${play.hosts.map((h) => h.name).join(',')}`;
-      if (role.validate && !validated.has(key)) {
+      if (role.validate && !wrongValues && !validated.has(key)) {
         validated.add(key);
         for (const problem of role.validate(inventory, play.hosts)) {
           // A role's message may quote the value: keep it on one line whatever it holds.

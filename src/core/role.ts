@@ -1,6 +1,9 @@
-// A role: typed defaults, the steps that converge a host, and the handlers those steps notify.
+// A role: its variables (declared once, as a zod object), the steps that converge a host, and the
+// handlers those steps notify.
+import type * as z from 'zod';
 import type { Facts } from './facts/facts.ts';
 import type { Host, Inventory, Vars } from './model.ts';
+import { secretVariables, variableDefaults, type VariablesSchema } from './role-variables.ts';
 import type { Handler, Step } from './steps/step.ts';
 
 /** What a role sees besides its variables: the host, its facts, and the inventory (read-only). */
@@ -33,6 +36,13 @@ export interface Role<V extends Vars = Vars> {
   name: string;
   /** One line shown in `--help`, the wizard and docs. */
   description: string;
+  /**
+   * Every variable the role reads, declared once: a zod object whose fields have `.default()`,
+   * `.describe()` and, for a secret, `.meta({ secret: true })`. Inventory values are checked against
+   * it before any connection; `defaults`, `secrets` and the README table are derived from it.
+   * Optional: a role may give plain `defaults` instead (checked by the type of each default).
+   */
+  variables?: VariablesSchema;
   /** Every variable the role reads, with its default. Inventory vars override these. */
   defaults: V;
   /** Variables the role cannot run without (typically secrets); checked before any connection. */
@@ -56,7 +66,25 @@ export interface Role<V extends Vars = Vars> {
   readonly home?: RoleHome;
 }
 
-/** Identity helper that keeps a role's variable type while checking its shape. */
-export function defineRole<V extends Vars>(role: Role<V>): Role<V> {
-  return role;
+/** The variables a schema declares, as a role's steps see them. */
+export type VarsOf<S extends VariablesSchema> = Extract<z.output<S>, Vars>;
+
+/** A role written with `variables`: `defaults` (and, unless given, `secrets`) come from the schema. */
+export type RoleDeclaration<S extends VariablesSchema> = Omit<Role<VarsOf<S>>, 'variables' | 'defaults' | 'home'> & {
+  variables: S;
+};
+
+/**
+ * Checks a role's shape and keeps its variable type: inferred from `variables` when the role declares
+ * them, else given (`defineRole<MyVars>({ defaults: … })`).
+ */
+export function defineRole<S extends VariablesSchema>(role: RoleDeclaration<S>): Role<VarsOf<S>>;
+export function defineRole<V extends Vars>(role: Role<V>): Role<V>;
+export function defineRole(role: Role | RoleDeclaration<VariablesSchema>): Role {
+  if (!role.variables) return role as Role;
+  return {
+    ...role,
+    defaults: variableDefaults(role.name, role.variables),
+    secrets: role.secrets ?? secretVariables(role.variables),
+  };
 }

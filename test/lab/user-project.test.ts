@@ -160,7 +160,7 @@ describe('a user\'s project, from the package', () => {
   it('a role with a syntax error is reported with its file, line and column before anything connects', async () => {
     const role = path.join(project, 'roles', 'hello', 'index.ts');
     const good = readFileSync(role, 'utf8');
-    writeFileSync(role, good.replace("hello_dir: '/srv/hello',", "hello_dir: '/srv/hello',,"));
+    writeFileSync(role, good.replace("name: 'hello',", "name: 'hello',,"));
     try {
       const r = await provision(['apply', '--yes', '--connect-timeout', '1']);
       expect(r.code).toBe(1);
