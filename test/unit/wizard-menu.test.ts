@@ -139,15 +139,24 @@ describe('wizard: the menu of an existing inventory', () => {
     await choose('Add');
     await answer('mysql_app_password');
     expect(screen.getScreen()).toContain('looks like a secret');
-    await clearAndAnswer('mysql_app_password', 'nginx_client_max_body_size');
+    await clearAndAnswer('mysql_app_password', 'nginx_worker_conections');
+    expect(screen.getScreen()).toContain('no role of this project reads nginx_worker_conections (did you mean nginx_worker_connections?)');
+    await clearAndAnswer('nginx_worker_conections', 'nginx_client_max_body_size');
+    // The question comes from the role's declaration of the variable: its description and default.
+    expect(screen.getScreen()).toContain('nginx_client_max_body_size — Largest request body accepted');
     await answer('8m');
+    await choose('Add');
+    await answer('nginx_worker_connections');
+    await answer('0');
+    expect(screen.getScreen()).toContain('nginx_worker_connections must be at least 1');
+    await clearAndAnswer('0', '2048');
     await choose('Done');
     expect(screen.getScreen()).toContain('Apply the change to the hosts now?');
     await answer('n');
     expect(runs).toEqual([]);
     const vars = readInventory(file).hosts.get('web-01')!.vars;
-    expect(vars).toMatchObject({ vip: '10.0.0.101', app_port: 8080, nginx_client_max_body_size: '8m' });
+    expect(vars).toMatchObject({ vip: '10.0.0.101', app_port: 8080, nginx_client_max_body_size: '8m', nginx_worker_connections: 2048 });
     quit();
     await expect(done).resolves.toBe(0);
-  }, budget({ prompts: 11 }));
+  }, budget({ prompts: 16 }));
 });

@@ -9,6 +9,11 @@ import { readInventory } from '../../core/inventory.ts';
 import { VAR_NAME_RE } from '../../core/inventory-schema.ts';
 import type { Inventory } from '../../core/model.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
+import type { Role } from '../../core/role.ts';
+import { variableMeta } from '../../core/role-variables.ts';
+import { schemaProblems } from '../../core/variable-problems.ts';
+import { closest } from '../../core/yaml-source.ts';
+import type * as z from 'zod';
 import { EXIT } from '../exit-codes.ts';
 import { isPromptExit, type WizardContext } from './context.ts';
 import { addHostToInventoryText, parseVarInput, setVarInInventoryText, topLevelVars } from './edit-inventory.ts';
@@ -100,6 +105,39 @@ async function addHost(ctx: WizardContext, inventory: Inventory): Promise<number
   return run(ctx, { inventory: inventory.file });
 }
 
+interface DeclaredVariable {
+  role: string;
+  description: string;
+  shownDefault: string;
+  field?: z.ZodType;
+}
+
+/** Every variable the roles declare, by name: the role that reads it, its description and default. */
+function declaredVariables(roles: Role[]): Map<string, DeclaredVariable> {
+  const out = new Map<string, DeclaredVariable>();
+  for (const role of roles) {
+    for (const [name, def] of Object.entries(role.defaults)) {
+      if (out.has(name)) continue;
+      const field = role.variables?.shape[name] as z.ZodType | undefined;
+      const meta = field ? variableMeta(field) : { description: '', secret: (role.secrets ?? []).includes(name) };
+      out.set(name, {
+        role: `role ${role.name}`,
+        description: meta.description || 'see the role README',
+        shownDefault: meta.secret ? '(secret)' : JSON.stringify(def),
+        ...(field ? { field } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** What the variable's schema says of the value typed (as the inventory will hold it). */
+function schemaProblem(about: DeclaredVariable | undefined, name: string, typed: string): string | undefined {
+  if (!about?.field) return undefined;
+  const [problem] = schemaProblems(name, about.field, parseVarInput(typed));
+  return problem ? `${name}${problem.path.length ? `[${problem.path.join('.')}]` : ''} ${problem.problem}` : undefined;
+}
+
 /** What a known variable must be; anything else just must not be empty. */
 function varProblem(name: string, value: string, inventory: Inventory): string | undefined {
   if (value === '') return 'enter a value';
@@ -117,7 +155,10 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
   // The values of variables a role declares secret (and the sudo password) are never shown.
   const secret = new Set<string>(['become_password']);
   const source = wizardRoles(ctx.cwd);
-  for (const name of source.list()) for (const v of (await source.load(name).catch(() => undefined))?.secrets ?? []) secret.add(v);
+  const roles = (await Promise.all(source.list().map((name) => source.load(name).catch(() => undefined)))).filter((r) => r !== undefined);
+  for (const role of roles) for (const v of role.secrets ?? []) secret.add(v);
+  // What the project's roles declare: each variable's role, and (for a role with a schema) its schema.
+  const declared = declaredVariables(roles);
   for (;;) {
     const vars = topLevelVars(readFileSync(inventory.file, 'utf8'));
     const pick = await select<string>({
@@ -141,6 +182,10 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
             return `${v} looks like a secret: put it in the secrets file (provision vault set FILE ${v})`;
           }
           if (v in vars) return `${v} exists: choose it from the list to change it`;
+          if (!declared.has(v) && v !== 'become_password') {
+            const hint = closest(v, [...declared.keys()]);
+            return `no role of this project reads ${v}${hint ? ` (did you mean ${hint}?)` : ''}`;
+          }
           return undefined;
         }),
       })).trim();
@@ -148,10 +193,11 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
       name = pick.slice('var:'.length);
     }
     const current = vars[name];
+    const about = declared.get(name);
     const value = (await input({
-      message: `${name}`,
+      message: about ? `${name} — ${about.description} (${about.role}; default ${about.shownDefault})` : name,
       default: current === undefined || current === null ? undefined : String(current),
-      validate: asValidate((v) => varProblem(name, v, inventory)),
+      validate: asValidate((v) => varProblem(name, v, inventory) ?? schemaProblem(about, name, v)),
     })).trim();
     writeInventoryFile(inventory.file, setVarInInventoryText(readFileSync(inventory.file, 'utf8'), name, parseVarInput(value)));
     ctx.say(ctx.c.ok(`${name} set in ${ctx.show(inventory.file)}.`));
