@@ -9,6 +9,7 @@ import { directoryRoleSource } from '../../src/core/directory-role-source.ts';
 import { InventoryError } from '../../src/core/errors.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { findTemplate } from '../../src/core/template.ts';
+import { asyncErrorOf } from './thrown-errors.ts';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'scaleup-project-'));
@@ -35,13 +36,9 @@ export const made = new Secret('x');
 `;
 
 async function errorOf(p: Promise<unknown>): Promise<InventoryError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof InventoryError) return err;
-    throw err;
-  }
-  throw new Error('expected an InventoryError');
+  const err = await asyncErrorOf(p);
+  expect(err).toBeInstanceOf(InventoryError);
+  return err as InventoryError;
 }
 
 describe('a project role', () => {
