@@ -1,5 +1,6 @@
 // What every wizard step is handed: where it runs, where it prints, and the few parts that talk to
 // the outside world (host keys, the run, other commands), so tests can replace them.
+import { findProjectRoot } from '../../core/project-config.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { palette, useColor } from '../render/style.ts';
@@ -35,15 +36,17 @@ export interface WizardContext {
 export function wizardContext(options: WizardOptions): WizardContext {
   const out = options.out ?? process.stdout;
   const color = options.out ? false : useColor();
+  // Started anywhere inside a project, the wizard opens that project (the folder of its scaleup.yml).
+  const cwd = options.cwd ?? findProjectRoot(process.cwd()) ?? process.cwd();
   return {
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
     say: (text = '') => {
       out.write(text.endsWith('\n') ? text : `${text}\n`);
     },
     color,
     c: palette(color),
     show: (file) => {
-      const rel = path.relative(options.cwd ?? process.cwd(), file);
+      const rel = path.relative(cwd, file);
       return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
     },
     options,

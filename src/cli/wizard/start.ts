@@ -3,20 +3,22 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { input, select } from '@inquirer/prompts';
 import { readInventory } from '../../core/inventory.ts';
+import { loadProjectConfig } from '../../core/project-config.ts';
 import type { Inventory } from '../../core/model.ts';
 import type { WizardContext } from './context.ts';
 import { asValidate, expandHome } from './validate.ts';
 
 export type StartChoice = { kind: 'open'; file: string } | { kind: 'create' };
 
-/** inventory/*.yml|yaml of the project folder, sorted. */
+/** The project's inventories: scaleup.yml's first, then inventory/*.yml|yaml of the project folder, sorted. */
 export function listInventories(cwd: string): string[] {
+  const configured = loadProjectConfig(cwd).settings.inventory;
   const dir = path.join(cwd, 'inventory');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir)
+  const found = !existsSync(dir) || !statSync(dir).isDirectory() ? [] : readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
     .sort()
     .map((f) => path.join(dir, f));
+  return configured && existsSync(configured) ? [configured, ...found.filter((f) => f !== configured)] : found;
 }
 
 /** `5 hosts · lb: lb-01, lb-02 · web: web-01 · … · VIP 10.0.0.100`. */
