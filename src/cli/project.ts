@@ -17,6 +17,8 @@ import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
 import { undeclaredVariables, type UndeclaredVariable } from '../core/undeclared-vars.ts';
 import { displayPath } from '../core/yaml-source.ts';
+import { builtinRolesDir } from './role-sources.ts';
+import { typecheckProjectRoles } from './role-typecheck.ts';
 import { rolesFor, type Settings } from './settings.ts';
 
 export interface ProjectOptions {
@@ -115,6 +117,9 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // the secrets are opened.
   const playRoles = new Map<string, Role>();
   for (const name of new Set(playbook.plays.flatMap((p) => p.roles))) playRoles.set(name, await roleSource.require(name));
+  // The project's own roles are type-checked too (the built-in ones were, when scaleup was built).
+  const ownRoleDirs = [...playRoles.values()].map((r) => r.home?.dir).filter((d): d is string => Boolean(d) && !d!.startsWith(builtinRolesDir + path.sep));
+  typecheckProjectRoles(settings.project.root, ownRoleDirs);
   const inventory = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
   const plays: PlannedPlay[] = selected.map(({ play, roleNames, hosts }) => ({
     name: play.name,
