@@ -84,12 +84,6 @@ export const Vars = z
   .nullable()
   .meta({ description: 'Variables: name → value. Host vars override group vars, which override `vars` at the top.' });
 
-/** `vip`, wherever it is defined, must be an IPv4 address (keepalived's virtual_ipaddress). */
-export function vipProblem(v: unknown): string | undefined {
-  if (typeof v === 'string' && isIPv4(v)) return undefined;
-  if (typeof v === 'string') return `vip must be an IPv4 address, got ${asciiJson(v.slice(0, 80))}`;
-  return `vip must be an IPv4 address, got ${describeValue(v)}`;
-}
 
 /** A strict object whose unknown-key message lists the keys it accepts. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {

@@ -20,7 +20,6 @@ import {
   addressProblem,
   errorMap,
   isValidAddress,
-  vipProblem,
 } from './inventory-schema.ts';
 import type { Host, Inventory, VarValue, Vars } from './model.ts';
 import { Secret } from './secret.ts';
@@ -326,17 +325,6 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     errors.push(source.error(parsed.format === 'native' ? ['groups'] : [], 'the inventory defines no host', 'key'));
   }
 
-  // vip, wherever it is set, is keepalived's virtual address: IPv4.
-  const layers: Layer[] = [
-    parsed.allVars,
-    ...[...parsed.groups.values()].map((g) => g.vars),
-    ...[...parsed.hosts.values()].map((h) => h.vars),
-  ];
-  for (const layer of layers) {
-    const vip = layer.get('vip');
-    const problem = vip && vipProblem(vip.value);
-    if (vip && problem) errors.push(source.error(vip.path, problem));
-  }
 
   const hosts = new Map<string, Host>();
   const varOrigins = new Map<string, Map<string, Origin>>();

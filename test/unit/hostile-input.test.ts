@@ -131,7 +131,7 @@ describe('hostile variable values', () => {
     ['mysql_app_user', `app'@'%' ${RUN_CANARY}`, /mysql_app_user '.*' must be 1–32 letters, digits or _/],
     ['mysql_app_database', `scaleup\`; DROP DATABASE mysql; --`, /mysql_app_database '.*' must be 1–64 letters, digits or _/],
     ['keepalived_interface', `eth0 } ${RUN_CANARY}`, /keepalived_interface '.*' is not an interface name/],
-    ['vip', `10.77.0.100${RUN_CANARY}`, /vip must be an IPv4 address|vip '.*' is not an IPv4 address/],
+    ['vip', `10.77.0.100${RUN_CANARY}`, /variable 'vip' must be an IPv4 address/],
     ['haproxy_maxconn', `4096 ${RUN_CANARY}`, /role haproxy variable 'haproxy_maxconn' expected a number, got a string/],
     ['mysql_character_set', `utf8mb4\n[mysqld]\ninit-file=/tmp/evil.sql`, /role mysql variable 'mysql_character_set' may not contain a line break/],
     ['app_node_env', `production\nNODE_OPTIONS=--require=/tmp/evil.js`, /role app variable 'app_node_env' may not contain a line break/],

@@ -29,6 +29,18 @@ describe('import rules', () => {
     expect(bad).toEqual([]);
   });
 
+  it('src/core checks no variable of a shipped role (the roles check their own, from their schemas)', async () => {
+    const { roleModules } = await import('../../roles/index.ts');
+    const names = new Set<string>();
+    for (const load of Object.values(roleModules)) for (const name of Object.keys((await load()).defaults)) names.add(name);
+    const bad = sources('src/core').flatMap((file) => {
+      // Comments may give examples; code may not name a role's variable.
+      const code = readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      return [...code.matchAll(/['"`]([a-z][a-z0-9_]*)['"`]/g)].filter((m) => names.has(m[1]!)).map((m) => `${file} names ${m[1]}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
   it('a shipped role imports only scaleup, Node built-ins and files of roles/', () => {
     const bad = sources('roles').flatMap((file) => importsOf(file)
       .filter((spec) => !(spec === 'scaleup' || spec.startsWith('node:') || (spec.startsWith('.') && target(file, spec).startsWith('roles/'))))
