@@ -5,8 +5,8 @@ import { openSsh } from '../core/connection/open.ts';
 import { keeperAccess } from './connection-keeper.ts';
 import { InventoryError, InventoryErrors, type SourceLocation } from '../core/errors.ts';
 import { selectHosts } from '../core/host-pattern.ts';
-import { loadInventory, openInventorySecrets, readInventory } from '../core/inventory.ts';
-import type { Host, Inventory, VarValue } from '../core/model.ts';
+import { loadInventory, locateField, openInventorySecrets, readInventory } from '../core/inventory.ts';
+import type { Host, Inventory, Vars, VarValue } from '../core/model.ts';
 import { loadPlaybook } from '../core/playbook.ts';
 import { preflight } from '../core/preflight.ts';
 import type { Role } from '../core/role.ts';
@@ -16,9 +16,10 @@ import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
 import { undeclaredVariables, type UndeclaredVariable } from '../core/undeclared-vars.ts';
-import { displayPath } from '../core/yaml-source.ts';
+import { displayPath, parseField } from '../core/yaml-source.ts';
 import { builtinRolesDir } from './role-sources.ts';
 import { typecheckProjectRoles } from './role-typecheck.ts';
+import { expandLimit, extraVars, overriddenHost, startAtRole, type ConnectionOverrides } from './run-overrides.ts';
 import { rolesFor, type Settings } from './settings.ts';
 
 export interface ProjectOptions {
@@ -28,11 +29,18 @@ export interface ProjectOptions {
   limit?: string[];
   acceptNewHostKeys: boolean;
   ageKeyFile?: string;
+  /** `-e`: KEY=VALUE or @FILE, above every other source of variables. */
+  extraVars?: string[];
+  /** `-u`, `--private-key`, `-b`: over every host's connection settings. */
+  connection?: ConnectionOverrides;
+  startAtRole?: string;
 }
 
 export interface Project {
   settings: Settings;
   inventory: Inventory;
+  /** The `-e` variables of this run (secrets among them redacted when shown). */
+  extraVars: Vars;
   plays: PlannedPlay[];
   redactor: Redactor;
   /** What the person should fix although the run can go ahead (a secret in plain text), one line each. */
@@ -96,14 +104,16 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   const plain = readInventory(file);
   const roleSource = rolesFor(settings);
   const known = roleSource.list();
-  const playbook = loadPlaybook(settings.playbook, plain, known);
+  const loaded = loadPlaybook(settings.playbook, plain, known);
+  const playbook = options.startAtRole ? { ...loaded, plays: startAtRole(loaded.plays, options.startAtRole) } : loaded;
   for (const r of options.roles ?? []) {
     if (!known.includes(r)) throw new InventoryError(`unknown role '${r}'; roles are: ${known.join(', ')}`, { file: '(command line)', field: '--role' });
     if (!playbook.plays.some((p) => p.roles.includes(r))) {
       throw new InventoryError(`role '${r}' is not in ${displayPath(settings.playbook)}`, { file: '(command line)', field: '--role' });
     }
   }
-  const limited = options.limit?.length ? new Set(selectHosts(plain, options.limit.join(',')).map((h) => h.name)) : undefined;
+  const limit = options.limit?.length ? expandLimit(options.limit) : undefined;
+  const limited = limit ? new Set(selectHosts(plain, limit.join(',')).map((h) => h.name)) : undefined;
   const selected = playbook.plays.flatMap((play) => {
     const roleNames = options.roles?.length ? play.roles.filter((r) => options.roles!.includes(r)) : play.roles;
     const hosts = selectHosts(plain, play.hosts).filter((h) => !limited || limited.has(h.name)).map((h) => h.name);
@@ -120,7 +130,20 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // The project's own roles are type-checked too (the built-in ones were, when scaleup was built).
   const ownRoleDirs = [...playRoles.values()].map((r) => r.home?.dir).filter((d): d is string => Boolean(d) && !d!.startsWith(builtinRolesDir + path.sep));
   typecheckProjectRoles(settings.project.root, ownRoleDirs);
-  const inventory = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
+  const opened = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
+  const extra = extraVars(options.extraVars ?? [], [...playRoles.values()]);
+  const inventory: Inventory = {
+    ...opened,
+    hosts: new Map([...opened.hosts].map(([name, host]) => [name, overriddenHost(host, extra, options.connection ?? {})])),
+    // A problem with a -e variable points at the command line, not at the inventory line it overrode.
+    locate: (field) => {
+      const p = parseField(field);
+      const name = p?.[0] === 'hosts' && p[2] === 'vars' ? p[3] : undefined;
+      return typeof name === 'string' && Object.hasOwn(extra, name)
+        ? { file: '(command line)', field: `--extra-vars ${name}` }
+        : locateField(opened, field);
+    },
+  };
   const plays: PlannedPlay[] = selected.map(({ play, roleNames, hosts }) => ({
     name: play.name,
     hosts: hosts.map((name) => inventory.hosts.get(name)!),
@@ -152,6 +175,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   return {
     settings,
     inventory,
+    extraVars: extra,
     plays,
     redactor,
     warnings,

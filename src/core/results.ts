@@ -43,6 +43,8 @@ export interface RunResult {
   steps: StepResult[];
   /** Set when the run was stopped (Ctrl-C) before it finished. */
   interrupted?: boolean;
+  /** The run's `-e` variables (secrets redacted), when it had any. */
+  extraVars?: Record<string, unknown>;
 }
 
 export type RunEvent =

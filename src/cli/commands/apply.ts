@@ -1,4 +1,5 @@
 // `provision apply`: converge the hosts of a playbook (or a part of it) and report.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { UserAbort } from '../../core/errors.ts';
 import { runPlays } from '../../core/run.ts';
@@ -13,6 +14,7 @@ import { warn } from '../warn.ts';
 import { connectOptions, projectOptions, type CommonFlags } from './common-flags.ts';
 import { forksFlag, stepTimeoutFlag } from './numeric-flags.ts';
 import { assertReportWritable, writeReport } from './report-file.ts';
+import { writeRetryFile } from '../retry-file.ts';
 
 export interface ApplyFlags extends CommonFlags {
   check?: boolean;
@@ -86,7 +88,12 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       });
       if (!go) throw new UserAbort('not applied');
     }
-    const result = await execute(Boolean(flags.check));
+    const run = await execute(Boolean(flags.check));
+    // The -e variables of the run, as the hosts got them (a secret's value redacted).
+    const extra = Object.entries(project.extraVars).map(([k, v]) => [k, typeof v === 'string' ? project.redactor.redact(v) : v]);
+    const result = extra.length ? { ...run, extraVars: Object.fromEntries(extra) } : run;
+    const retry = flags.check ? undefined : writeRetryFile(project.settings.project.root, project.settings.playbook, result);
+    if (retry) (jsonToStdout ? process.stderr : process.stdout).write(`retry the failed hosts: provision apply --limit @${path.relative(process.cwd(), retry) || retry}\n`);
     if (flags.json) writeReport('--json', flags.json, JSON.stringify(result, null, 2) + '\n');
     if (flags.junit) writeReport('--junit', flags.junit, junitReport(result));
     return exitCodeFor(result, flags.detailedExitcode);
