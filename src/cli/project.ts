@@ -16,7 +16,7 @@ import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
 import { undeclaredVariables, type UndeclaredVariable } from '../core/undeclared-vars.ts';
-import { displayPath, parseField } from '../core/yaml-source.ts';
+import { closest, displayPath, parseField } from '../core/yaml-source.ts';
 import { builtinRolesDir } from './role-sources.ts';
 import { typecheckProjectRoles } from './role-typecheck.ts';
 import { expandLimit, extraVars, overriddenHost, startAtRole, type ConnectionOverrides } from './run-overrides.ts';
@@ -29,6 +29,8 @@ export interface ProjectOptions {
   limit?: string[];
   acceptNewHostKeys: boolean;
   ageKeyFile?: string;
+  /** Every tag `--tags` and `--skip-tags` name: each must be a role of the playbook or a tag a role declares. */
+  tags?: string[];
   /** `-e`: KEY=VALUE or @FILE, above every other source of variables. */
   extraVars?: string[];
   /** `-u`, `--private-key`, `-b`: over every host's connection settings. */
@@ -127,6 +129,13 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // the secrets are opened.
   const playRoles = new Map<string, Role>();
   for (const name of new Set(playbook.plays.flatMap((p) => p.roles))) playRoles.set(name, await roleSource.require(name));
+  const knownTags = [...new Set([...playRoles.values()].flatMap((r) => [r.name, ...(r.tags ?? [])]))].sort();
+  for (const tag of options.tags ?? []) {
+    if (!knownTags.includes(tag)) {
+      const hint = closest(tag, knownTags);
+      throw new InventoryError(`unknown tag '${tag}'${hint ? ` (did you mean ${hint}?)` : ''}; tags are: ${knownTags.join(', ')}`, { file: '(command line)', field: '--tags' });
+    }
+  }
   // The project's own roles are type-checked too (the built-in ones were, when scaleup was built).
   const ownRoleDirs = [...playRoles.values()].map((r) => r.home?.dir).filter((d): d is string => Boolean(d) && !d!.startsWith(builtinRolesDir + path.sep));
   typecheckProjectRoles(settings.project.root, ownRoleDirs);

@@ -1,5 +1,6 @@
 // What a role is on one host: its variables merged, the steps it asks for (narrowed by --tags), its
 // handlers, and the context those steps decide in.
+import { StepError } from './errors.ts';
 import type { Facts } from './facts/facts.ts';
 import type { Host, Inventory, Vars } from './model.ts';
 import type { Role, RoleContext } from './role.ts';
@@ -17,6 +18,8 @@ export interface RolePlanSettings {
   hostsIn: (group: string) => Host[];
   /** --tags: only the steps carrying one of them, or every step of a role named by one. */
   tags?: string[];
+  /** --skip-tags: not the steps carrying one of them (nor any step of a role named by one). */
+  skipTags?: string[];
   diff: boolean;
 }
 
@@ -28,10 +31,21 @@ export function roleVars(role: Role, host: Host): Vars {
 /** A host's own merged inventory variables, as other hosts' roles read them. */
 const hostVars = (host: Host): Vars => host.vars;
 
-/** Whether --tags keeps `step` of `role` (no tags keeps every step; the role's name is a tag of each). */
-function taggedIn(tags: string[] | undefined, role: Role, step: Step): boolean {
-  if (!tags?.length) return true;
-  return tags.some((tag) => tag === role.name || step.tags?.includes(tag));
+/** The tags of a step: its own and its role's name. A tag the role does not declare is refused. */
+function tagsOf(role: Role, step: Step): string[] {
+  for (const tag of step.tags ?? []) {
+    if (!(role.tags ?? []).includes(tag)) {
+      throw new StepError(`role ${role.name}: step '${step.name}' has the tag '${tag}', which the role does not declare in its tags`);
+    }
+  }
+  return [role.name, ...(step.tags ?? [])];
+}
+
+/** Whether --tags and --skip-tags keep `step` of `role` (no --tags keeps every step). */
+function taggedIn(settings: RolePlanSettings, role: Role, step: Step): boolean {
+  const tags = tagsOf(role, step);
+  if (settings.skipTags?.some((t) => tags.includes(t))) return false;
+  return !settings.tags?.length || settings.tags.some((t) => tags.includes(t));
 }
 
 export function planRole(role: Role, host: Host, facts: Facts, settings: RolePlanSettings): RolePlan {
@@ -40,7 +54,7 @@ export function planRole(role: Role, host: Host, facts: Facts, settings: RolePla
     host, facts, inventory: settings.inventory, hostsIn: settings.hostsIn, dir: role.home?.dir ?? '', varsOf: hostVars,
   };
   return {
-    steps: role.steps(vars as never, roleCtx).filter((s) => taggedIn(settings.tags, role, s)),
+    steps: role.steps(vars as never, roleCtx).filter((s) => taggedIn(settings, role, s)),
     handlers: role.handlers?.(vars as never, roleCtx) ?? {},
     ctx: { host, facts, vars, hostsIn: settings.hostsIn, diff: settings.diff, role: { name: role.name, home: role.home } },
   };

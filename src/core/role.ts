@@ -62,6 +62,12 @@ export interface Role<V extends Vars = Vars> {
    * have distinct keepalived priorities). Returns problems as messages naming the field.
    */
   validate?(inventory: Inventory, hosts: Host[]): string[];
+  /**
+   * The tags its steps may carry besides the role's own name (always a tag of each of its steps):
+   * `--tags` and `--skip-tags` are checked against them before connecting, and a step carrying a tag
+   * not listed here is refused.
+   */
+  tags?: string[];
   /** Set by the role source that loaded the role; a role never sets it itself. */
   readonly home?: RoleHome;
 }

@@ -31,6 +31,7 @@ export interface RunOptions {
   diff?: boolean;
   forks?: number;
   tags?: string[];
+  skipTags?: string[];
   stepTimeoutMs?: number;
   emit?: EventSink;
   /** Polled between steps; true stops starting new work (Ctrl-C). */
@@ -46,7 +47,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   const sessions = new HostSessions({
     connect: options.connect,
     plays: options.plays,
-    plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, diff: options.diff ?? false },
+    plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, skipTags: options.skipTags, diff: options.diff ?? false },
     check,
     stepTimeoutMs: options.stepTimeoutMs,
   });

@@ -4,12 +4,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import nginx from '../../roles/nginx/index.ts';
+import nginxRole from '../../roles/nginx/index.ts';
+import type { Role } from '../../src/core/role.ts';
 import { expandLimit, extraVars, overriddenHost, startAtRole } from '../../src/cli/run-overrides.ts';
 import type { Play } from '../../src/core/playbook.ts';
 import { localHost } from '../support/local-role.ts';
 import { provision } from './cli-harness.ts';
 
+const nginx = nginxRole as unknown as Role;
 const dir = () => mkdtempSync(path.join(tmpdir(), 'scaleup-overrides-'));
 
 describe('-e / --extra-vars', () => {
@@ -75,5 +77,11 @@ describe('a run with an unreachable host', () => {
     expect(JSON.parse(readFileSync(path.join(d, 'out.json'), 'utf8')).extraVars).toEqual({ motd_lines: 3 });
     const again = await provision(['apply', '--yes', '--limit', '@.scaleup/site.retry', '--json', 'again.json'], { cwd: d });
     expect(Object.keys(JSON.parse(readFileSync(path.join(d, 'again.json'), 'utf8')).hosts)).toEqual(['web-01']);
+    // An unknown tag is an error naming the known ones, before anything connects (it used to run nothing, exit 0).
+    for (const flag of ['--tags', '--skip-tags']) {
+      const tagged = await provision(['apply', '--yes', flag, 'mtod'], { cwd: d });
+      expect(tagged.code).toBe(1);
+      expect(tagged.stderr).toMatch(/unknown tag 'mtod' \(did you mean motd\?\); tags are: motd/);
+    }
   }, 60_000);
 });

@@ -224,3 +224,29 @@ describe('runPlays', () => {
     for (const name of ['h1', 'h2', 'h3']) expect(second.result.hosts[name]!.roundTrips).toBe(2);
   }, TIMEOUT);
 });
+
+describe('--tags and --skip-tags', () => {
+  const tagged = (): Role => defineRole({
+    name: 'run-plays-tagged', description: 'tagged steps', defaults: {}, tags: ['config'],
+    steps: (_vars, ctx) => [logStep(ctx.host.name, 'plain'), { ...logStep(ctx.host.name, 'config'), tags: ['config'] }],
+  });
+
+  it('--tags keeps the steps with the tag, --skip-tags leaves them out', async () => {
+    await run([{ name: 'only', hosts: [h1], roles: [tagged()] }], { tags: ['config'] });
+    expect(logged()).toEqual(['h1 config']);
+    await run([{ name: 'skip', hosts: [h2], roles: [tagged()] }], { skipTags: ['config'] });
+    expect(logged()).toEqual(['h1 config', 'h2 plain']);
+    await run([{ name: 'role', hosts: [h3], roles: [tagged()] }], { skipTags: ['run-plays-tagged'] });
+    expect(logged()).toEqual(['h1 config', 'h2 plain']);
+  }, TIMEOUT);
+
+  it('a step with a tag its role does not declare fails the host, naming it', async () => {
+    const undeclared = defineRole({
+      name: 'run-plays-undeclared', description: '', defaults: {},
+      steps: (_vars, ctx) => [{ ...logStep(ctx.host.name, 'x'), tags: ['secret-tag'] }],
+    });
+    const { result } = await run([{ name: 'p', hosts: [h1], roles: [undeclared] }]);
+    expect(result.ok).toBe(false);
+    expect(result.steps[0]!.error).toMatch(/role run-plays-undeclared: step 'log x' has the tag 'secret-tag', which the role does not declare/);
+  }, TIMEOUT);
+});

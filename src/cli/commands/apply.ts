@@ -65,6 +65,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       diff: flags.diff,
       forks: project.settings.forks,
       tags: flags.tags,
+      skipTags: flags.skipTags,
       stepTimeoutMs: flags.stepTimeout * 1000,
       emit: sink,
       stopRequested: () => stop,

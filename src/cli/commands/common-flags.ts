@@ -12,6 +12,7 @@ export interface CommonFlags {
   role?: string[];
   limit?: string[];
   tags?: string[];
+  skipTags?: string[];
   acceptNewHostKeys?: boolean;
   ageKeyFile?: string;
   sshPersist?: number;
@@ -38,6 +39,7 @@ export function connectOptions(cmd: Command): Command {
     .option('-b, --become', 'run commands through sudo on every host, over the inventory')
     .option('--start-at-role <role>', 'resume the playbook at this role (the roles before it are skipped on every host)')
     .option('-t, --tags <tag>', 'only steps with these tags (a role name selects its steps)', collect)
+    .option('--skip-tags <tag>', 'not the steps with these tags (a role name skips its steps)', collect)
     .option('--accept-new-host-keys', 'pin host keys never seen before (a changed key is always refused)')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file (default: $SCALEUP_AGE_KEY_FILE)')
     .option('--ssh-persist <seconds>', 'keep SSH connections open this long after the run for the next one; 0: none (default: $SCALEUP_SSH_PERSIST, else scaleup.yml, else 60)', sshPersistFlag)
@@ -49,6 +51,7 @@ export function projectOptions(flags: CommonFlags): ProjectOptions {
     settings: resolveSettings(flags),
     roles: flags.role,
     limit: flags.limit,
+    tags: [...(flags.tags ?? []), ...(flags.skipTags ?? [])],
     extraVars: flags.extraVars,
     connection: { user: flags.user, privateKey: flags.privateKey, become: flags.become },
     startAtRole: flags.startAtRole,
