@@ -16,6 +16,7 @@ import { Redactor, Secret } from '../core/secret.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import { defaultSecretsFile } from '../core/vault.ts';
 import { undeclaredVariables, type UndeclaredVariable } from '../core/undeclared-vars.ts';
+import { templateSyntaxErrors } from '../core/template.ts';
 import { closest, displayPath, parseField } from '../core/yaml-source.ts';
 import { builtinRolesDir } from './role-sources.ts';
 import { typecheckProjectRoles } from './role-typecheck.ts';
@@ -136,6 +137,11 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
       throw new InventoryError(`unknown tag '${tag}'${hint ? ` (did you mean ${hint}?)` : ''}; tags are: ${knownTags.join(', ')}`, { file: '(command line)', field: '--tags' });
     }
   }
+  // Every template of those roles compiles (an EJS syntax error is found here, not on a host).
+  const badTemplates = [...playRoles.values()].flatMap((r) => templateSyntaxErrors(r.home))
+    .map((e) => new InventoryError(e.reason, { file: e.file, ...(e.line ? { line: e.line } : {}), field: 'template' }));
+  if (badTemplates.length === 1) throw badTemplates[0]!;
+  if (badTemplates.length) throw new InventoryErrors(badTemplates);
   // The project's own roles are type-checked too (the built-in ones were, when scaleup was built).
   const ownRoleDirs = [...playRoles.values()].map((r) => r.home?.dir).filter((d): d is string => Boolean(d) && !d!.startsWith(builtinRolesDir + path.sep));
   typecheckProjectRoles(settings.project.root, ownRoleDirs);

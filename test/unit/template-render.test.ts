@@ -53,3 +53,16 @@ describe('findTemplate', () => {
     expect(() => findTemplate(undefined, 'a.conf.ejs', 'role mem')).toThrow(/role mem was not loaded from a folder/);
   });
 });
+
+describe('a template whose code does not compile', () => {
+  it('is found before anything connects, at the template\'s line', async () => {
+    const { templateSyntaxErrors } = await import('../../src/core/template.ts');
+    const root = mkdtempSync(path.join(tmpdir(), 'scaleup-ejs-'));
+    writeFileSync(path.join(root, 'good.conf.ejs'), 'a <%= locals.x %>\n');
+    writeFileSync(path.join(root, 'bad.conf.ejs'), '# line 1\n<% for (const s of locals.servers) { -%>\nserver <%= s.name %>\n<% } } -%>\nend\n');
+    const errors = templateSyntaxErrors({ dir: root, templateDirs: [root] });
+    expect(errors.map((e) => [path.basename(e.file), e.line])).toEqual([['bad.conf.ejs', 4]]);
+    expect(errors[0]!.reason).toMatch(/Unexpected token/);
+    expect(() => renderTemplate(path.join(root, 'bad.conf.ejs'), { servers: [] }, 'bad.conf.ejs')).toThrow(/template bad.conf.ejs line 4: Unexpected token/);
+  });
+});

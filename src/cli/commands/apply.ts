@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserAbort } from '../../core/errors.ts';
+import { displayPath } from '../../core/yaml-source.ts';
 import { runPlays } from '../../core/run.ts';
 import type { EventSink, RunResult } from '../../core/results.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
@@ -26,6 +27,7 @@ export interface ApplyFlags extends CommonFlags {
   /** Seconds. */
   stepTimeout: number;
   verbose?: boolean;
+  syntaxCheck?: boolean;
 }
 
 export async function runApply(flags: ApplyFlags): Promise<number> {
@@ -33,12 +35,18 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   assertReportWritable('--junit', flags.junit);
   const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
   // Refused before the project is loaded: a run that cannot go ahead opens no secrets.
-  if (!flags.check && !flags.yes && !interactive) {
+  if (!flags.check && !flags.yes && !flags.syntaxCheck && !interactive) {
     process.stderr.write('provision apply: no terminal to confirm on; pass --yes to apply without asking (or --check to only look)\n');
     return EXIT.usage;
   }
   const project = await loadProject(projectOptions(flags) satisfies ProjectOptions);
   for (const warning of project.warnings) warn(warning);
+  if (flags.syntaxCheck) {
+    // Everything loadProject checks — inventory, secrets, playbook, roles, templates, variables — passed.
+    const hosts = new Set(project.plays.flatMap((p) => p.hosts.map((h) => h.name)));
+    process.stdout.write(`syntax ok: ${displayPath(project.settings.playbook)}, ${project.plays.length} play(s), ${hosts.size} host(s); nothing was contacted\n`);
+    return EXIT.ok;
+  }
   const jsonToStdout = flags.json === '-';
   const color = useColor() && !jsonToStdout;
   const live = useLiveTree() && !jsonToStdout && !flags.diff;
@@ -106,6 +114,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
 function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
+    .option('--syntax-check', 'check inventory, playbook, roles, templates and variables, then exit without connecting')
     .option('--diff', 'show unified diffs of files that change (secrets redacted)')
     .option('-f, --forks <n>', 'hosts worked on in parallel (default: $SCALEUP_FORKS, else scaleup.yml, else 10)', forksFlag)
     .option('-y, --yes', 'apply without asking (required without a terminal)')
