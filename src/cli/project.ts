@@ -7,7 +7,7 @@ import { InventoryError, InventoryErrors, type SourceLocation } from '../core/er
 import { selectHosts } from '../core/host-pattern.ts';
 import { loadInventory, locateField, openInventorySecrets, readInventory } from '../core/inventory.ts';
 import type { Host, Inventory, Vars, VarValue } from '../core/model.ts';
-import { loadPlaybook } from '../core/playbook.ts';
+import { loadPlaybook, type Play } from '../core/playbook.ts';
 import { preflight } from '../core/preflight.ts';
 import type { Role } from '../core/role.ts';
 import { plainTextSecrets, roleSecretValues, type PlainSecret } from '../core/role-secrets.ts';
@@ -99,7 +99,20 @@ export async function loadInventoryWithSecrets(file: string | undefined, ageKeyF
   return loadInventory(inventoryFile(file), { ageKeyFile });
 }
 
-export async function loadProject(options: ProjectOptions): Promise<Project> {
+/** A project's plays as the command line narrows them, with their roles: everything but the secrets. */
+export interface SelectedProject {
+  /** The inventory without its secrets. */
+  plain: Inventory;
+  selected: { play: Play; roleNames: string[]; hosts: string[] }[];
+  playRoles: Map<string, Role>;
+  roleSource: ReturnType<typeof rolesFor>;
+}
+
+/**
+ * The checks and choices made before any secret is opened: inventory, playbook, --role, --limit,
+ * --tags, every role (syntax, types, templates). `--list-hosts` and `--list-tags` stop here.
+ */
+export async function selectProject(options: ProjectOptions): Promise<SelectedProject> {
   const { settings } = options;
   const file = inventoryFile(settings.inventory);
   // The command line is checked against the inventory before its secrets are opened: a mistyped
@@ -145,6 +158,13 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // The project's own roles are type-checked too (the built-in ones were, when scaleup was built).
   const ownRoleDirs = [...playRoles.values()].map((r) => r.home?.dir).filter((d): d is string => Boolean(d) && !d!.startsWith(builtinRolesDir + path.sep));
   typecheckProjectRoles(settings.project.root, ownRoleDirs);
+  return { plain, selected, playRoles, roleSource };
+}
+
+export async function loadProject(options: ProjectOptions): Promise<Project> {
+  const { settings } = options;
+  const { plain, selected, playRoles, roleSource } = await selectProject(options);
+  const known = roleSource.list();
   const opened = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
   const extra = extraVars(options.extraVars ?? [], [...playRoles.values()]);
   const inventory: Inventory = {

@@ -77,6 +77,12 @@ describe('a run with an unreachable host', () => {
     expect(JSON.parse(readFileSync(path.join(d, 'out.json'), 'utf8')).extraVars).toEqual({ motd_lines: 3 });
     const again = await provision(['apply', '--yes', '--limit', '@.scaleup/site.retry', '--json', 'again.json'], { cwd: d });
     expect(Object.keys(JSON.parse(readFileSync(path.join(d, 'again.json'), 'utf8')).hosts)).toEqual(['web-01']);
+    // --list-hosts / --list-tags: what the run covers, with no secret opened and no host contacted.
+    writeFileSync(path.join(d, 'hosts.yml'), `secrets: absent.secrets.age\n${readFileSync(path.join(d, 'hosts.yml'), 'utf8')}`);
+    const listed = await provision(['apply', '--list-hosts', '--list-tags', '--limit', '@.scaleup/site.retry'], { cwd: d });
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout).toBe('play #1 (web): web\n  hosts (1):\n    web-01\n  tags: motd\n');
+    expect(listed.code).toBe(0);
     // An unknown tag is an error naming the known ones, before anything connects (it used to run nothing, exit 0).
     for (const flag of ['--tags', '--skip-tags']) {
       const tagged = await provision(['apply', '--yes', flag, 'mtod'], { cwd: d });

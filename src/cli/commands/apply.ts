@@ -6,7 +6,7 @@ import { displayPath } from '../../core/yaml-source.ts';
 import { runPlays } from '../../core/run.ts';
 import type { EventSink, RunResult } from '../../core/results.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
-import { loadProject, type ProjectOptions } from '../project.ts';
+import { loadProject, selectProject, type ProjectOptions } from '../project.ts';
 import { junitReport } from '../render/junit.ts';
 import { plainRenderer } from '../render/plain.ts';
 import { recap } from '../render/recap.ts';
@@ -28,12 +28,27 @@ export interface ApplyFlags extends CommonFlags {
   stepTimeout: number;
   verbose?: boolean;
   syntaxCheck?: boolean;
+  listHosts?: boolean;
+  listTags?: boolean;
 }
 
 export async function runApply(flags: ApplyFlags): Promise<number> {
   assertReportWritable('--json', flags.json);
   assertReportWritable('--junit', flags.junit);
   const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
+  if (flags.listHosts || flags.listTags) {
+    // What the run would cover, without opening its secrets or contacting a host.
+    const { selected, playRoles } = await selectProject(projectOptions(flags));
+    for (const [i, { play, roleNames, hosts }] of selected.entries()) {
+      process.stdout.write(`play #${i + 1} (${play.name}): ${play.hosts}\n`);
+      if (flags.listHosts) process.stdout.write(`  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
+      if (flags.listTags) {
+        const tags = [...new Set(roleNames.flatMap((r) => [r, ...(playRoles.get(r)!.tags ?? [])]))].sort();
+        process.stdout.write(`  tags: ${tags.join(', ')}\n`);
+      }
+    }
+    return EXIT.ok;
+  }
   // Refused before the project is loaded: a run that cannot go ahead opens no secrets.
   if (!flags.check && !flags.yes && !flags.syntaxCheck && !interactive) {
     process.stderr.write('provision apply: no terminal to confirm on; pass --yes to apply without asking (or --check to only look)\n');
@@ -115,6 +130,8 @@ function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
     .option('--syntax-check', 'check inventory, playbook, roles, templates and variables, then exit without connecting')
+    .option('--list-hosts', 'print the hosts each play would run on, and exit (no secrets opened, no host contacted)')
+    .option('--list-tags', 'print the tags each play knows, and exit (no secrets opened, no host contacted)')
     .option('--diff', 'show unified diffs of files that change (secrets redacted)')
     .option('-f, --forks <n>', 'hosts worked on in parallel (default: $SCALEUP_FORKS, else scaleup.yml, else 10)', forksFlag)
     .option('-y, --yes', 'apply without asking (required without a terminal)')
