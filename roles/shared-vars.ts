@@ -1,6 +1,7 @@
 // Variables that more than one tier reads (nginx proxies to the app's port, the app logs in with the
 // user the mysql role creates, HAProxy and keepalived share the VIP). Each lives here once; a role
 // picks the ones it reads into its `variables`, so `apply --role nginx` renders exactly what a full run does.
+import { isIPv4 } from 'node:net';
 import { type Host, type Vars, vars, z } from 'scaleup';
 
 export const sharedVariables = {
@@ -8,7 +9,9 @@ export const sharedVariables = {
   web_group: vars.text('web', "Inventory group of the web hosts (nginx): HAProxy's backend."),
   app_group: vars.text('app', "Inventory group of the app hosts: nginx's upstream, MySQL's grantees."),
   db_group: vars.text('db', 'Inventory group of the database hosts; the app uses the first one.'),
-  vip: vars.text('', "Floating IPv4 address the load balancers share; HAProxy's frontend binds it."),
+  // Checked where it is set (every host that reads it), before connecting: keepalived takes only IPv4.
+  vip: z.string().refine((v) => v === '' || isIPv4(v), { error: 'must be an IPv4 address' }).default('')
+    .describe("Floating IPv4 address the load balancers share; HAProxy's frontend binds it."),
   vip_prefix: z.number().int().min(1).max(32).default(24)
     .describe("Prefix length of the VIP on the lb hosts' interface (the VIP must be inside the lb hosts' subnet)."),
   haproxy_ready_port: vars.port(8405, "TCP port of HAProxy's readiness URI on 127.0.0.1 (200 while a web host is UP); keepalived polls it."),
