@@ -6,6 +6,7 @@ import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerGraphCommand } from './commands/graph.ts';
+import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerConnectionsCommand } from './commands/connections.ts';
 import { packageVersion, registerInitCommand } from './commands/init.ts';
@@ -34,6 +35,7 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerVaultCommands(program);
   registerLabCommands(program);
   registerGraphCommand(program);
+  registerInventoryCommand(program);
   registerCompletionCommand(program);
   registerConnectionsCommand(program);
   return program;

@@ -128,7 +128,7 @@ describe('provision completion', () => {
   it('covers the real command tree, including graph and completion', () => {
     const program = buildProgram();
     const script = bashCompletion(program);
-    expect(script).toMatch(/\n {4}''\)\n {6}subs='init apply [^']*graph completion[^']*'/);
+    expect(script).toMatch(/\n {4}''\)\n {6}subs='init apply [^']*graph inventory completion[^']*'/);
     expect(script).toContain("'graph|--format') echo 'mermaid dot' ;;");
     expect(script).toContain('complete -F _provision provision');
   });

@@ -1,0 +1,108 @@
+// `provision inventory --list | --host NAME | --graph`: the inventory as the run sees it (Ansible's
+// ansible-inventory): every host with its connection settings and merged variables, each with where
+// it came from — a file:line of the inventory, the secrets file, a role's default — secrets as ***.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { InventoryError, type SourceLocation } from '../../core/errors.ts';
+import { hostField, loadInventory, locateField } from '../../core/inventory.ts';
+import type { Host, Inventory, VarValue } from '../../core/model.ts';
+import { selectHosts } from '../../core/host-pattern.ts';
+import { loadPlaybook } from '../../core/playbook.ts';
+import { REDACTED, Secret } from '../../core/secret.ts';
+import { resolveSettings, rolesFor } from '../settings.ts';
+
+function from(location: SourceLocation): string {
+  const at = [location.file, location.line, location.column].filter((p) => p !== undefined).join(':');
+  return location.field ? `${at} (${location.field})` : at;
+}
+
+function shown(value: VarValue): unknown {
+  if (value instanceof Secret) return REDACTED;
+  if (Array.isArray(value)) return value.map(shown);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shown(v)]));
+  return value;
+}
+
+/** One host as `--list`/`--host` print it: connection, groups, and each variable with its origin. */
+export function describeHost(inventory: Inventory, host: Host, defaults: Map<string, { role: string; value: VarValue }>, secrets: Set<string>) {
+  const vars: Record<string, { value: unknown; from: string }> = {};
+  for (const [name, value] of Object.entries(host.vars)) {
+    // A variable a role declares secret is masked also when someone wrote it in plain text.
+    vars[name] = { value: secrets.has(name) ? REDACTED : shown(value), from: from(locateField(inventory, hostField(host.name, 'vars', name))) };
+  }
+  for (const [name, d] of defaults) {
+    if (!(name in vars)) vars[name] = { value: shown(d.value), from: `role ${d.role} default` };
+  }
+  return {
+    address: host.address, private_address: host.privateAddress, port: host.port, user: host.user, become: host.become,
+    ...(host.privateKey ? { private_key: host.privateKey } : {}),
+    groups: host.groups,
+    vars: Object.fromEntries(Object.entries(vars).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+}
+
+/** The group tree as `ansible-inventory --graph` draws it. */
+export function inventoryGraph(inventory: Inventory): string {
+  const lines = ['@all:'];
+  const grouped = new Set<string>();
+  for (const [group, hosts] of inventory.groups) {
+    lines.push(`  |--@${group}:`);
+    for (const h of hosts) {
+      lines.push(`  |  |--${h}`);
+      grouped.add(h);
+    }
+  }
+  for (const h of inventory.hosts.keys()) if (!grouped.has(h)) lines.push(`  |--${h}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerInventoryCommand(program: Command): void {
+  program
+    .command('inventory')
+    .description('Print the inventory as runs see it: hosts, merged variables and where each comes from (secrets as ***)')
+    .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
+    .option('--list', 'every host with its variables, as JSON (the default)')
+    .option('--host <name>', 'one host, as JSON')
+    .option('--graph', 'the group tree')
+    .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
+    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n')
+    .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string }) => {
+      const settings = resolveSettings({ inventory: flags.inventory });
+      if (!settings.inventory) throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
+      const inventory = await loadInventory(path.resolve(settings.inventory), { ageKeyFile: flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE });
+      if (flags.graph) {
+        process.stdout.write(inventoryGraph(inventory));
+        return;
+      }
+      // What the roles the playbook runs on a host would give a variable the inventory leaves unset.
+      const roles = rolesFor(settings);
+      const rolesOn = new Map<string, string[]>();
+      try {
+        for (const play of loadPlaybook(settings.playbook, inventory, roles.list()).plays) {
+          for (const h of selectHosts(inventory, play.hosts)) rolesOn.set(h.name, [...(rolesOn.get(h.name) ?? []), ...play.roles]);
+        }
+      } catch {
+        // No playbook here (or not one for this inventory): the inventory's own variables only.
+      }
+      const defaultsOf = async (h: Host) => {
+        const defaults = new Map<string, { role: string; value: VarValue }>();
+        for (const name of rolesOn.get(h.name) ?? []) {
+          for (const [k, v] of Object.entries((await roles.require(name)).defaults)) if (!defaults.has(k)) defaults.set(k, { role: name, value: v });
+        }
+        return defaults;
+      };
+      const loaded = await Promise.all(roles.list().map((n) => roles.load(n).catch(() => undefined)));
+      const secrets = new Set(['become_password', ...loaded.flatMap((r) => r?.secrets ?? [])]);
+      const hostsOf = async (h: Host) => describeHost(inventory, h, await defaultsOf(h), secrets);
+      if (flags.host) {
+        const host = inventory.hosts.get(flags.host);
+        if (!host) throw new InventoryError(`no host '${flags.host}'; hosts are: ${[...inventory.hosts.keys()].join(', ')}`, { file: '(command line)', field: '--host' });
+        process.stdout.write(`${JSON.stringify(await hostsOf(host), null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${JSON.stringify({
+        hosts: Object.fromEntries(await Promise.all([...inventory.hosts.values()].map(async (h) => [h.name, await hostsOf(h)]))),
+        groups: Object.fromEntries(inventory.groups),
+      }, null, 2)}\n`);
+    });
+}
