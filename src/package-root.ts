@@ -1,7 +1,7 @@
 // The folder scaleup itself is installed in (its package.json, the roles it ships, its docs): the
 // nearest folder above this module with a package.json and a roles/ folder — the same answer from
 // the sources and from the bundle in dist/.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,3 +13,7 @@ function findRoot(from: string): string {
 }
 
 export const packageRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+/** The version of scaleup (`name` omitted), or of a package installed beside it. */
+export const packageVersion = (name = 'scaleup', root = packageRoot): string =>
+  (JSON.parse(readFileSync(path.join(root, ...(name === 'scaleup' ? [] : ['node_modules', name]), 'package.json'), 'utf8')) as { version: string }).version;

@@ -9,7 +9,8 @@ import { registerGraphCommand } from './commands/graph.ts';
 import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerConnectionsCommand } from './commands/connections.ts';
-import { packageVersion, registerInitCommand } from './commands/init.ts';
+import { registerInitCommand } from './commands/init.ts';
+import { packageVersion } from '../package-root.ts';
 import { safeHostText } from '../core/host-text.ts';
 import { EXIT } from './exit-codes.ts';
 import { internalErrorLine } from './internal-error.ts';
@@ -18,7 +19,7 @@ import { internalErrorLine } from './internal-error.ts';
 export function buildProgram(): Command {
   const program = new Command('provision')
     .description('Agentless SSH provisioning for the scale-up web stack')
-    .version(packageVersion('scaleup'))
+    .version(packageVersion())
     .addHelpText('after', `
 Examples:
   provision                                   the wizard (on a terminal)

@@ -10,6 +10,7 @@ import type { Host, Inventory, Vars, VarValue } from '../core/model.ts';
 import { loadPlaybook, type Play } from '../core/playbook.ts';
 import { preflight } from '../core/preflight.ts';
 import type { Role } from '../core/role.ts';
+import type { RoleChain } from '../core/role-source.ts';
 import { plainTextSecrets, roleSecretValues, type PlainSecret } from '../core/role-secrets.ts';
 import type { PlannedPlay } from '../core/run.ts';
 import { Redactor, Secret } from '../core/secret.ts';
@@ -105,7 +106,7 @@ export interface SelectedProject {
   plain: Inventory;
   selected: { play: Play; roleNames: string[]; hosts: string[] }[];
   playRoles: Map<string, Role>;
-  roleSource: ReturnType<typeof rolesFor>;
+  roleSource: RoleChain;
 }
 
 /**
@@ -164,7 +165,6 @@ export async function selectProject(options: ProjectOptions): Promise<SelectedPr
 export async function loadProject(options: ProjectOptions): Promise<Project> {
   const { settings } = options;
   const { plain, selected, playRoles, roleSource } = await selectProject(options);
-  const known = roleSource.list();
   const opened = await openInventorySecrets(plain, { ageKeyFile: options.ageKeyFile });
   const extra = extraVars(options.extraVars ?? [], [...playRoles.values()]);
   const inventory: Inventory = {
@@ -189,7 +189,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   // Every role's secrets, not only those of the roles this run applies: a host's output (an error,
   // a file shown by --diff) may quote any value the host holds. (A role that fails to load is one
   // this run does not use, or it would have been reported above.)
-  const roles = (await Promise.all(known.map((name) => roleSource.load(name).catch(() => undefined)))).filter((r): r is Role => Boolean(r));
+  const roles = await roleSource.loadAll();
   const redactor = redactorFor(inventory, roles);
   const warnings = [
     ...plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory)),

@@ -6,7 +6,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { roleModules } from '../../roles/index.ts';
 import { directoryRoleSource, withHome } from '../core/directory-role-source.ts';
-import { chainRoleSources, type RoleSource } from '../core/role-source.ts';
+import { chainRoleSources, type RoleChain, type RoleSource } from '../core/role-source.ts';
 import { packageRoot } from '../package-root.ts';
 
 /** The folder of the roles scaleup ships. */
@@ -17,7 +17,6 @@ export function builtinRoleSource(templateOverrides: string[] = []): RoleSource 
   const names = Object.keys(roleModules).sort();
   return {
     list: () => names,
-    describe: (name) => (names.includes(name) ? `built-in (${path.join(builtinRolesDir, name)})` : undefined),
     async load(name) {
       const load = roleModules[name];
       return load ? withHome(await load(), path.join(builtinRolesDir, name), templateOverrides) : undefined;
@@ -34,15 +33,12 @@ export interface RoleSearch {
 
 const same = (a: string, b: string) => existsSync(a) && existsSync(b) && realpathSync(a) === realpathSync(b);
 
-export function projectRoleSource(search: RoleSearch): ReturnType<typeof chainRoleSources> {
+export function projectRoleSource(search: RoleSearch): RoleChain {
   const overrides = [path.join(search.projectRoot, 'templates')].filter((d) => existsSync(d));
   // scaleup's own checkout is a project whose roles/ are the shipped ones: those come bundled.
   const folders = [path.join(search.projectRoot, 'roles'), ...search.rolesPath].filter((d) => !same(d, builtinRolesDir));
   return chainRoleSources([
-    ...folders.map((dir) => directoryRoleSource(dir, {
-      templateOverrides: overrides,
-      label: path.relative(process.cwd(), dir) || '.',
-    })),
+    ...folders.map((dir) => directoryRoleSource(dir, { templateOverrides: overrides })),
     builtinRoleSource(overrides),
   ]);
 }

@@ -16,8 +16,6 @@ function entryOf(roleDir: string): string | undefined {
 export interface DirectoryRoleSourceOptions {
   /** Folders holding `<role>/<template>` files that take the place of a role's own templates. */
   templateOverrides?: string[];
-  /** How to name this source in messages, e.g. `./roles`. */
-  label?: string;
 }
 
 export function directoryRoleSource(dir: string, options: DirectoryRoleSourceOptions = {}): RoleSource {
@@ -30,7 +28,6 @@ export function directoryRoleSource(dir: string, options: DirectoryRoleSourceOpt
     : [];
   return {
     list: () => names,
-    describe: (name) => (names.includes(name) ? path.join(options.label ?? root, name) : undefined),
     async load(name): Promise<Role | undefined> {
       if (!names.includes(name)) return undefined;
       const roleDir = path.join(root, name);

@@ -24,6 +24,14 @@ function secretValue(value: VarValue | undefined): string | Secret | undefined {
   return undefined;
 }
 
+/** The sudo password a host may be given (the engine's own secret, declared by no role). */
+export const BECOME_PASSWORD = 'become_password';
+
+/** The names of the variables whose values are never shown: every role's secrets, and the sudo password. */
+export function secretVariableNames(roles: Role[]): Set<string> {
+  return new Set([BECOME_PASSWORD, ...roles.flatMap((r) => r.secrets ?? [])]);
+}
+
 /** Every value of every declared secret variable of every role, on every host (Secrets and plain text). */
 export function roleSecretValues(inventory: Inventory, roles: Role[]): (string | Secret)[] {
   const values: (string | Secret)[] = [];

@@ -9,12 +9,18 @@ export interface RoleSource {
   list(): string[];
   /** The role called `name` (its `home` set), or undefined when this source has none by that name. */
   load(name: string): Promise<Role | undefined>;
-  /** Where a role of this source lives, for messages (`./roles/web`, `built-in`). */
-  describe(name: string): string | undefined;
+}
+
+/** A chain of sources, with what its callers ask of it besides `list` and `load`. */
+export interface RoleChain extends RoleSource {
+  /** The role called `name`; an unknown name is an InventoryError listing the known ones. */
+  require(name: string): Promise<Role>;
+  /** Every role the chain lists, except those that fail to load (a run that uses one reports it). */
+  loadAll(): Promise<Role[]>;
 }
 
 /** Sources in order of precedence: a role is taken from the first source that has its name. */
-export function chainRoleSources(sources: RoleSource[]): RoleSource & { require(name: string): Promise<Role> } {
+export function chainRoleSources(sources: RoleSource[]): RoleChain {
   const owner = (name: string) => sources.find((s) => s.list().includes(name));
   const cache = new Map<string, Promise<Role | undefined>>();
   const chain = {
@@ -24,11 +30,14 @@ export function chainRoleSources(sources: RoleSource[]): RoleSource & { require(
       if (!role) cache.set(name, (role = owner(name)?.load(name) ?? Promise.resolve(undefined)));
       return role;
     },
-    describe: (name: string) => owner(name)?.describe(name),
     async require(name: string): Promise<Role> {
       const role = await chain.load(name);
       if (!role) throw new InventoryError(`unknown role '${name}'; roles are: ${chain.list().join(', ')}`, { file: '(roles)', field: 'role' });
       return role;
+    },
+    async loadAll(): Promise<Role[]> {
+      const roles = await Promise.all(chain.list().map((name) => chain.load(name).catch(() => undefined)));
+      return roles.filter((r): r is Role => r !== undefined);
     },
   };
   return chain;

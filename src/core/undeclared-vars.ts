@@ -5,10 +5,11 @@ import type { SourceLocation } from './errors.ts';
 import { hostField, locateField } from './inventory.ts';
 import type { Inventory } from './model.ts';
 import type { Role } from './role.ts';
+import { BECOME_PASSWORD } from './role-secrets.ts';
 import { closest } from './yaml-source.ts';
 
 /** Variables the engine itself reads (not a role): the sudo password of `become`. */
-export const ENGINE_VARIABLES = ['become_password'];
+export const ENGINE_VARIABLES = [BECOME_PASSWORD];
 
 export interface UndeclaredVariable {
   name: string;

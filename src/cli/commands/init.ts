@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ScaleupError } from '../../core/errors.ts';
-import { packageRoot } from '../../package-root.ts';
+import { packageRoot, packageVersion } from '../../package-root.ts';
 
 const scaffoldDir = path.join(packageRoot, 'scaffold', 'project');
 
@@ -23,8 +23,6 @@ function scaffoldFiles(dir: string, rel = ''): string[] {
   });
 }
 
-export const packageVersion = (name: string, root = packageRoot): string =>
-  (JSON.parse(readFileSync(path.join(root, ...(name === 'scaleup' ? [] : ['node_modules', name]), 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The files of a new project called `name`: the scaffold, and with `stack` the stack's playbook and inventory. */
 export function projectFiles(name: string, stack: boolean): PlannedFile[] {

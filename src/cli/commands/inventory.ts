@@ -8,6 +8,7 @@ import { hostField, loadInventory, locateField } from '../../core/inventory.ts';
 import type { Host, Inventory, VarValue } from '../../core/model.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
+import { secretVariableNames } from '../../core/role-secrets.ts';
 import { REDACTED, Secret } from '../../core/secret.ts';
 import { resolveSettings, rolesFor } from '../settings.ts';
 
@@ -91,8 +92,7 @@ export function registerInventoryCommand(program: Command): void {
         }
         return defaults;
       };
-      const loaded = await Promise.all(roles.list().map((n) => roles.load(n).catch(() => undefined)));
-      const secrets = new Set(['become_password', ...loaded.flatMap((r) => r?.secrets ?? [])]);
+      const secrets = secretVariableNames(await roles.loadAll());
       const hostsOf = async (h: Host) => describeHost(inventory, h, await defaultsOf(h), secrets);
       if (flags.host) {
         const host = inventory.hosts.get(flags.host);

@@ -10,6 +10,7 @@ import { VAR_NAME_RE } from '../../core/inventory-schema.ts';
 import type { Inventory } from '../../core/model.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
 import type { Role } from '../../core/role.ts';
+import { BECOME_PASSWORD, secretVariableNames } from '../../core/role-secrets.ts';
 import { variableMeta } from '../../core/role-variables.ts';
 import { schemaProblems } from '../../core/variable-problems.ts';
 import { closest } from '../../core/yaml-source.ts';
@@ -153,10 +154,8 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
   requireNative(inventory);
   let changed = false;
   // The values of variables a role declares secret (and the sudo password) are never shown.
-  const secret = new Set<string>(['become_password']);
-  const source = wizardRoles(ctx.cwd);
-  const roles = (await Promise.all(source.list().map((name) => source.load(name).catch(() => undefined)))).filter((r) => r !== undefined);
-  for (const role of roles) for (const v of role.secrets ?? []) secret.add(v);
+  const roles = await wizardRoles(ctx.cwd).loadAll();
+  const secret = secretVariableNames(roles);
   // What the project's roles declare: each variable's role, and (for a role with a schema) its schema.
   const declared = declaredVariables(roles);
   for (;;) {
@@ -182,7 +181,7 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
             return `${v} looks like a secret: put it in the secrets file (provision vault set FILE ${v})`;
           }
           if (v in vars) return `${v} exists: choose it from the list to change it`;
-          if (!declared.has(v) && v !== 'become_password') {
+          if (!declared.has(v) && v !== BECOME_PASSWORD) {
             const hint = closest(v, [...declared.keys()]);
             return `no role of this project reads ${v}${hint ? ` (did you mean ${hint}?)` : ''}`;
           }
