@@ -16,13 +16,27 @@ import { labIsUp, labStatus, type LabStatus } from '../../lab/status.ts';
 export function registerLabCommands(program: Command): void {
   const lab = program
     .command('lab')
-    .description('A local lab of real Debian hosts (network namespaces + overlayfs); needs root');
+    .description('A local lab of real Debian hosts (network namespaces + overlayfs); needs root')
+    .addHelpText('after', `
+Examples:
+  provision lab up                                   the five stack hosts (lb-01 lb-02 web-01 app-01 db-01)
+  provision lab up --hosts lb-01,lb-02,web-01..web-03,app-01,db-01
+  provision lab status --json
+  provision lab reset web-01                         a pristine web-01, same address and host keys
+  provision lab down
+Docs: docs/lab.md`);
 
   lab
     .command('up')
     .description('start the lab hosts (tears down any running lab first) and wait until SSH answers')
     .option('--hosts <names>', 'hosts to start, comma-separated; ranges like web-01..web-20', DEFAULT_HOSTS.join(','))
     .addOption(new Option('--init <flavor>', 'init system in the hosts').choices(INIT_FLAVORS).default('systemd'))
+    .addHelpText('after', `
+Examples:
+  provision lab up
+  provision lab up --hosts lb-01,lb-02,web-01,web-02,app-01,db-01
+  provision lab up --init sysv --hosts web-01..web-20
+`)
     .action(
       guarded(async (opts: { hosts: string; init: InitFlavor }) => {
         const hosts = parseHostList(opts.hosts);
@@ -39,6 +53,7 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('down')
     .description('stop every lab host and remove its namespaces, mounts, veths and the bridge (safe to repeat)')
+    .addHelpText('after', '\nExamples:\n  provision lab down\n')
     .action(
       guarded(async () => {
         assertLinuxRoot();
@@ -53,6 +68,11 @@ export function registerLabCommands(program: Command): void {
     .command('status')
     .description('show the lab hosts, the VIP holder and the key paths; exit 0 only while a lab is up')
     .option('--json', 'print JSON: {"hosts":[{"name","address","init","up"}],"vip","vipHolder","sshKey","knownHosts","inventory"}')
+    .addHelpText('after', `
+Examples:
+  provision lab status
+  provision lab status --json | jq -r .vipHolder
+`)
     .action(
       guarded(async (opts: { json?: boolean }) => {
         assertLinuxRoot();
@@ -67,6 +87,7 @@ export function registerLabCommands(program: Command): void {
     .command('reset')
     .description('give hosts a pristine root filesystem (same address and host keys) and wait for SSH')
     .argument('<hosts...>', 'lab host names, e.g. web-01')
+    .addHelpText('after', '\nExamples:\n  provision lab reset web-01\n  provision lab reset app-01 db-01\n')
     .action(
       guarded(async (names: string[]) => {
         assertLinuxRoot();

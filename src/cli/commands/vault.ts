@@ -251,7 +251,7 @@ Examples:
       .option('--secrets <file>', "secrets file to create (default: the inventory's `secrets:`, else <inventory>.secrets.age)"),
     true,
   )
-    .addHelpText('after', '\nExample:\n  provision vault init -i inventory/prod.yml')
+    .addHelpText('after', '\nExamples:\n  provision vault init -i inventory/prod.yml')
     .action(async (flags: KeyFlags & { inventory?: string; secrets?: string }) => {
       await vaultInit(flags);
     });
@@ -265,7 +265,7 @@ Examples:
       .option('--force', 'replace an existing output file'),
     true,
   )
-    .addHelpText('after', '\nExample:\n  provision vault encrypt prod.secrets.yml -o inventory/prod.secrets.age && shred -u prod.secrets.yml')
+    .addHelpText('after', '\nExamples:\n  provision vault encrypt prod.secrets.yml -o inventory/prod.secrets.age && shred -u prod.secrets.yml')
     .action(async (input: string, flags: KeyFlags & { output?: string; force?: boolean }) => {
       await vaultEncrypt(input, flags);
     });
@@ -277,7 +277,7 @@ Examples:
       .argument('<file>', 'encrypted secrets file'),
     false,
   )
-    .addHelpText('after', '\nExample:\n  provision vault decrypt inventory/lab.secrets.age')
+    .addHelpText('after', '\nExamples:\n  provision vault decrypt inventory/lab.secrets.age')
     .action(async (file: string, flags: KeyFlags) => {
       const opened = await openSecretsFile(file, vaultOptions(flags, false));
       process.stdout.write(opened.text.endsWith('\n') || opened.text === '' ? opened.text : `${opened.text}\n`);
@@ -290,7 +290,7 @@ Examples:
       .argument('<file>', 'encrypted secrets file'),
     false,
   )
-    .addHelpText('after', '\nExample:\n  EDITOR=nano provision vault edit inventory/lab.secrets.age')
+    .addHelpText('after', '\nExamples:\n  EDITOR=nano provision vault edit inventory/lab.secrets.age')
     .action(async (file: string, flags: KeyFlags) => {
       await vaultEdit(file, flags);
     });
@@ -303,7 +303,7 @@ Examples:
       .argument('<name>', 'secret name (a variable name)'),
     false,
   )
-    .addHelpText('after', '\nExample:\n  openssl rand -base64 24 | provision vault set inventory/lab.secrets.age haproxy_stats_password')
+    .addHelpText('after', '\nExamples:\n  openssl rand -base64 24 | provision vault set inventory/lab.secrets.age haproxy_stats_password')
     .action(async (file: string, name: string, flags: KeyFlags) => {
       await vaultSet(file, name, flags);
     });
