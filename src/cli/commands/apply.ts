@@ -137,7 +137,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   }
 }
 
-function applyOptions(cmd: Command): Command {
+export function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
     .option('--syntax-check', 'check inventory, playbook, roles, templates and variables, then exit without connecting')

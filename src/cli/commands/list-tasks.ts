@@ -16,7 +16,8 @@ function roleLines(listed: ListedRole): string[] {
   const lines = listed.steps.map((s) =>
     `      ${line(listed.role)} : ${line(s.name)}${s.dependsOn.length ? ` (when ${s.dependsOn.map((k) => `${k}=${factValue(listed.factsRead[k as keyof typeof listed.factsRead])}`).join(', ')})` : ''}\tTAGS: [${s.tags.map(line).join(', ')}]`);
   if (listed.error) return [`      ${line(listed.role)} : (steps not known without connecting: ${line(listed.error)})`];
-  if (!listed.steps.length) lines.push(`      ${line(listed.role)} : (no step selected)`);
+  // A role --tags or --skip-tags leaves no step of runs nothing, handlers included.
+  if (!listed.steps.length) return [];
   if (listed.handlers.length) lines.push(`      ${line(listed.role)} : handlers, run when notified: ${listed.handlers.map(line).join(', ')}`);
   if (listed.otherSteps) {
     const facts = Object.keys(listed.factsRead).join(' or ');
@@ -47,10 +48,13 @@ export async function listTasks(options: ProjectOptions, tags: string[] | undefi
     // Hosts with the same steps are listed once, in inventory order.
     const byListing = new Map<string, string[]>();
     for (const [host, roles] of listed) {
-      const text = roles.flatMap(roleLines).join('\n') + '\n';
+      const lines = roles.flatMap(roleLines);
+      if (!lines.length) continue;
       factDependent ||= roles.some((r) => r.steps.some((s) => s.dependsOn.length) || r.otherSteps);
+      const text = lines.join('\n') + '\n';
       byListing.set(text, [...(byListing.get(text) ?? []), host]);
     }
+    if (!byListing.size) out += '  (no step selected by --tags and --skip-tags)\n';
     for (const [text, names] of byListing) {
       out += `  ${names.length > 1 ? 'hosts' : 'host'} ${names.map(line).join(', ')}:\n    tasks:\n${text}`;
     }
