@@ -15,6 +15,7 @@ import type { EventSink, StepResult } from './results.ts';
 import type { Redactor } from './secret.ts';
 import { shownLine, shownResult, shownText } from './shown-text.ts';
 import type { Change, Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
+import { TRACED_ANSWER_CHARS, tracedText } from './trace.ts';
 
 export interface RoleRun {
   role: string;
@@ -30,6 +31,8 @@ export interface RoleRun {
   stopRequested?: () => boolean;
   /** Probe answers already fetched for these steps (nothing changed on the host since). */
   probed?: ProbeOutput[];
+  /** `-vv`: report what each step checked and what it decided (trace.ts). */
+  traceDecisions?: boolean;
 }
 
 /** Outcome of a role on a host: its results, and whether the host must stop (failed/unreachable). */
@@ -109,6 +112,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
           started = performance.now();
         }
         changes = await step.decide(outputs[i]!, ctx);
+        if (run.traceDecisions) emit(decisionEvent(run, step, outputs[i]!, changes));
         if (changes.length && !run.check) {
           // Recorded before the change: if the host is lost after it, the next run still reloads.
           await list.include([...new Set([...notified, ...(step.notify ?? [])])]);
@@ -161,6 +165,21 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
     }
   }
   return { results, failed, unreachable };
+}
+
+/** What `step` checked, what the host answered, and what the step made of it — all made safe. */
+function decisionEvent(run: RoleRun, step: Step, answer: ProbeOutput, changes: Change[]) {
+  const { redactor } = run;
+  return {
+    type: 'trace-decision' as const,
+    host: run.ctx.host.name,
+    role: run.role,
+    step: shownLine(step.name, redactor),
+    probe: tracedText(step.probe(run.ctx), redactor),
+    // The host's answer is untrusted text that may quote a secret (a config file's line): masked, escaped.
+    answer: { exitCode: answer.exitCode, output: tracedText(answer.stdout.trim(), redactor, TRACED_ANSWER_CHARS) },
+    changes: changes.map((c) => shownLine(c.summary, redactor)),
+  };
 }
 
 /**

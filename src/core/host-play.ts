@@ -22,6 +22,8 @@ export interface HostPlay {
   check: boolean;
   stepTimeoutMs?: number;
   stopRequested?: () => boolean;
+  /** `-vv`: each step's probe and decision are reported. */
+  traceDecisions?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function playOnHost(run: HostPlay): Promise<HostPlayOutcome> {
         redactor: run.redactor, check: run.check, emit, stepTimeoutMs: run.stepTimeoutMs,
         stopRequested: run.stopRequested,
         probed: session.probed(run.playIndex, role),
+        traceDecisions: run.traceDecisions,
       });
       for (const r of outcome.results) {
         tally.record(r);

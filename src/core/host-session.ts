@@ -11,7 +11,11 @@ import type { Host } from './model.ts';
 import { probeBatch } from './probe-batch.ts';
 import type { Role } from './role.ts';
 import { planRole, type RolePlan, type RolePlanSettings } from './role-plan.ts';
+import type { EventSink } from './results.ts';
+import type { Redactor } from './secret.ts';
 import type { ProbeOutput } from './steps/step.ts';
+import type { BecomeMode } from './trace.ts';
+import { tracedConnection } from './traced-connection.ts';
 
 /** A play as far as sessions care: which hosts run which roles (its index in the run is its key). */
 export interface PlayRoles {
@@ -26,6 +30,8 @@ export interface HostSessionSettings {
   /** A --check run: its lock holder text says so, for a run that finds the host busy. */
   check: boolean;
   stepTimeoutMs?: number;
+  /** `-vvv`: report each connection's setup and every command sent (traced-connection.ts). */
+  traceCommands?: { emit: EventSink; redactor: Redactor };
 }
 
 /** One connected, locked host with its facts: its role plans, and probe answers while they hold. */
@@ -87,6 +93,12 @@ function lockHolder(check: boolean): string {
   return `scaleup pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}${check ? ' (check)' : ''}`;
 }
 
+function becomeMode(host: Host): BecomeMode {
+  if (!host.become || host.user === 'root') return 'none';
+  const password = host.vars.become_password;
+  return password === undefined || password === null || password === '' ? 'sudo' : 'sudo with password';
+}
+
 /** The sessions of a run, one per host name, opened at most once; closed together at the end. */
 export class HostSessions {
   readonly #opening = new Map<string, Promise<HostSession>>();
@@ -111,8 +123,15 @@ export class HostSessions {
   }
 
   async #open(host: Host): Promise<HostSession> {
-    const conn = await this.settings.connect(host);
-    this.#connections.set(host.name, conn);
+    const trace = this.settings.traceCommands;
+    const asked = performance.now();
+    const opened = await this.settings.connect(host);
+    this.#connections.set(host.name, opened);
+    let conn = opened;
+    if (trace) {
+      trace.emit({ type: 'trace-connection', host: host.name, setup: opened.setup, become: becomeMode(host), connectMs: performance.now() - asked });
+      conn = tracedConnection(opened, host, trace.emit, trace.redactor);
+    }
     // The lock and the facts share one channel: one round trip, then one for all the probes.
     const facts = await lockAndGatherFacts(conn, this.#lockHolder);
     const session = new HostSession(host, conn, facts, this.settings.plan);

@@ -1,5 +1,6 @@
 // What a run produces: events while it goes (for the reporters) and a result at the end (for the
 // recap, --json, --junit and the exit code).
+import type { TraceEvent } from './trace.ts';
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -54,7 +55,9 @@ export type RunEvent =
   | { type: 'step-start'; host: string; role: string; step: string }
   | { type: 'step'; result: StepResult }
   | { type: 'host-unreachable'; host: string; error: string }
-  | { type: 'host-done'; host: string; totals: HostTotals };
+  | { type: 'host-done'; host: string; totals: HostTotals }
+  // Only when the run traces (trace.ts): probes and decisions, commands, connections.
+  | TraceEvent;
 
 export type EventSink = (event: RunEvent) => void;
 

@@ -12,6 +12,7 @@ import type { EventSink, RunResult } from './results.ts';
 import type { Role } from './role.ts';
 import { RunTally } from './run-tally.ts';
 import type { Redactor } from './secret.ts';
+import type { RunTrace } from './trace.ts';
 
 export interface PlannedPlay {
   name: string;
@@ -36,6 +37,8 @@ export interface RunOptions {
   emit?: EventSink;
   /** Polled between steps; true stops starting new work (Ctrl-C). */
   stopRequested?: () => boolean;
+  /** What the run reports about its workings through `emit` (`-vv`, `-vvv`); nothing by default. */
+  trace?: RunTrace;
 }
 
 export async function runPlays(options: RunOptions): Promise<RunResult> {
@@ -50,6 +53,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, skipTags: options.skipTags, diff: options.diff ?? false },
     check,
     stepTimeoutMs: options.stepTimeoutMs,
+    ...(options.trace?.commands ? { traceCommands: { emit, redactor: options.redactor } } : {}),
   });
   // Hosts that run nothing more in this run: failed, unreachable, or held back by max_fail_percentage.
   const stopped = new Set<string>();
@@ -73,6 +77,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
           const outcome = await playOnHost({
             host, roles: play.roles, playIndex, sessions, tally, emit, redactor: options.redactor, check,
             stepTimeoutMs: options.stepTimeoutMs, stopRequested: options.stopRequested,
+            traceDecisions: Boolean(options.trace?.decisions || options.trace?.commands),
           });
           if (outcome === 'stopped') stopped.add(host.name);
           if (outcome === 'interrupted') interrupted = true;

@@ -11,11 +11,13 @@ import { junitReport } from '../render/junit.ts';
 import { plainRenderer } from '../render/plain.ts';
 import { recap } from '../render/recap.ts';
 import { useColor, useLiveTree } from '../render/style.ts';
+import type { Verbosity } from '../render/trace-lines.ts';
 import { warn } from '../warn.ts';
 import { connectOptions, projectOptions, type CommonFlags } from './common-flags.ts';
 import { forksFlag, stepTimeoutFlag } from './numeric-flags.ts';
 import { assertReportWritable, writeReport } from './report-file.ts';
 import { writeRetryFile } from '../retry-file.ts';
+import { listTasks } from './list-tasks.ts';
 
 export interface ApplyFlags extends CommonFlags {
   check?: boolean;
@@ -26,8 +28,10 @@ export interface ApplyFlags extends CommonFlags {
   detailedExitcode?: boolean;
   /** Seconds. */
   stepTimeout: number;
-  verbose?: boolean;
+  /** How many times -v was given: 1 every step, 2 probes and decisions, 3 commands and connections. */
+  verbose?: number;
   syntaxCheck?: boolean;
+  listTasks?: boolean;
   listHosts?: boolean;
   listTags?: boolean;
 }
@@ -36,6 +40,10 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   assertReportWritable('--json', flags.json);
   assertReportWritable('--junit', flags.junit);
   const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
+  if (flags.listTasks) {
+    process.stdout.write(await listTasks(projectOptions(flags), flags.tags, flags.skipTags));
+    return EXIT.ok;
+  }
   if (flags.listHosts || flags.listTags) {
     // What the run would cover, without opening its secrets or contacting a host.
     const { selected, playRoles } = await selectProject(projectOptions(flags));
@@ -64,7 +72,9 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   }
   const jsonToStdout = flags.json === '-';
   const color = useColor() && !jsonToStdout;
-  const live = useLiveTree() && !jsonToStdout && !flags.diff;
+  const verbosity = Math.min(3, flags.verbose ?? 0) as Verbosity;
+  // The live tree shows the step running now; every step, and the trace of -vv and -vvv, are lines.
+  const live = useLiveTree() && !jsonToStdout && !flags.diff && verbosity === 0;
 
   let stop = false;
   const onSigint = () => {
@@ -78,7 +88,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
     const hosts = [...new Set(project.plays.flatMap((p) => p.hosts.map((h) => h.name)))];
     // The live tree (listr2) is loaded only on a terminal; CI and pipes start without it.
     const tree = live ? new (await import('../render/tree.ts')).ProgressTree(hosts) : undefined;
-    const sink: EventSink = tree ? tree.sink : plainRenderer({ color, verbose: flags.verbose, out: jsonToStdout ? process.stderr : process.stdout });
+    const sink: EventSink = tree ? tree.sink : plainRenderer({ color, verbosity, out: jsonToStdout ? process.stderr : process.stdout });
     const result = await runPlays({
       inventory: project.inventory,
       plays: project.plays,
@@ -92,6 +102,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       stepTimeoutMs: flags.stepTimeout * 1000,
       emit: sink,
       stopRequested: () => stop,
+      trace: { decisions: verbosity >= 2, commands: verbosity >= 3 },
     });
     await tree?.finish(result);
     (jsonToStdout ? process.stderr : process.stdout).write(recap(result, color));
@@ -126,7 +137,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   }
 }
 
-function applyOptions(cmd: Command): Command {
+export function applyOptions(cmd: Command): Command {
   cmd
     .option('--check', 'change nothing; report what would change')
     .option('--syntax-check', 'check inventory, playbook, roles, templates and variables, then exit without connecting')
@@ -139,7 +150,8 @@ function applyOptions(cmd: Command): Command {
     .option('--junit <file>', 'write a JUnit XML report (one testcase per host × step)')
     .option('--detailed-exitcode', 'with --check: exit 3 when something would change, 0 when converged')
     .option('--step-timeout <seconds>', 'fail a step that runs longer than this', stepTimeoutFlag, 900)
-    .option('-v, --verbose', 'also print steps that were already ok');
+    .option('--list-tasks', 'print each play\'s roles and steps per host with their tags, and exit (no secrets opened, no host contacted)')
+    .option('-v, --verbose', 'also print steps already ok; -vv: each step\'s probe and decision; -vvv: every command sent (secrets redacted) with its round-trip time, and each connection\'s setup', (_: unknown, count: number) => count + 1, 0);
   return connectOptions(cmd);
 }
 
@@ -150,6 +162,8 @@ Examples:
   provision apply -i inventory/lab.yml --yes
   provision apply -i inventory/lab.yml --role nginx --limit web-01 --yes
   provision apply -i inventory/prod.yml --check --diff --detailed-exitcode
+  provision apply -i inventory/lab.yml --list-tasks --limit web-01
+  provision apply -i inventory/lab.yml --role nginx --limit web-01 --check -vvv
 `)
     .action(async (flags: ApplyFlags) => {
       process.exitCode = await runApply(flags);
@@ -161,6 +175,8 @@ Examples:
 Examples:
   provision role nginx -i inventory/lab.yml --limit web-01 --yes
   provision role haproxy -i inventory/lab.yml --check --diff
+  provision role haproxy -i inventory/lab.yml --list-tasks
+  provision role nginx -i inventory/lab.yml --limit web-01 --check -vv
 `)
     .action(async (name: string, flags: ApplyFlags) => {
       process.exitCode = await runApply({ ...flags, role: [...(flags.role ?? []), name] });

@@ -1,4 +1,5 @@
 import type { ExecResult } from '../steps/step.ts';
+import type { ConnectionSetup } from '../trace.ts';
 
 /** A live session to one host. The engine opens one per host and reuses it for the whole run. */
 export interface Connection {
@@ -12,6 +13,8 @@ export interface Connection {
   readonly roundTrips: number;
   /** True when the SSH connection was kept from an earlier run (see kept/keeper.ts). */
   readonly reused?: boolean;
+  /** How the connection was set up (address, user, kept or new, host key), for `-vvv`. */
+  readonly setup?: ConnectionSetup;
   /**
    * Holds the host's run lock until close(); rejects with LockedError when another run holds it.
    * With `thenRun`, runs that unprivileged script once the lock is held, on the same channel (no

@@ -7,6 +7,7 @@ import { ConnectError, StepError } from '../errors.ts';
 import type { Host } from '../model.ts';
 import { readPrivateFile } from '../private-file.ts';
 import type { ExecResult } from '../steps/step.ts';
+import type { ConnectionSetup } from '../trace.ts';
 import { runOnChannel, sudoAnswerer, type ChannelResult } from './channel-io.ts';
 import { commandToSend, type SudoAnswer } from './command-line.ts';
 import type { Connection } from './connection.ts';
@@ -64,6 +65,7 @@ export class SshConnection implements Connection {
   #jump?: SshConnection;
   #roundTrips = 0;
   #alive = false;
+  #setup?: ConnectionSetup;
   /** A direct connection is always opened by its run. */
   readonly reused = false;
 
@@ -78,6 +80,10 @@ export class SshConnection implements Connection {
 
   get roundTrips(): number {
     return this.#roundTrips;
+  }
+
+  get setup(): ConnectionSetup | undefined {
+    return this.#setup;
   }
 
   /** False once the link has dropped or the connection was closed. */
@@ -114,6 +120,7 @@ export class SshConnection implements Connection {
     const knownTypes = [...new Set(knownHosts.lookup(lookupName).filter((k) => !k.revoked).map((k) => k.type))];
     const serverHostKey = knownTypes.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
     let refusal: string | undefined;
+    let pinned = false;
 
     let privateKey: string | undefined;
     if (host.privateKey) {
@@ -143,6 +150,7 @@ export class SshConnection implements Connection {
           hostVerifier: (key: Buffer) => {
             const verdict = verifyHostKey(knownHosts, lookupName, key, options.acceptNewHostKeys);
             if (!verdict.ok) refusal = describeRefusal(host, verdict, options.knownHostsFile);
+            else pinned = Boolean(verdict.pinned);
             return verdict.ok;
           },
         });
@@ -154,6 +162,10 @@ export class SshConnection implements Connection {
         this.#ssh.connection?.on('error', () => {});
         this.#alive = true;
         this.#ssh.connection?.on('close', () => (this.#alive = false));
+        this.#setup = {
+          link: 'direct', address: host.address, port: host.port, user: host.user, hostKey: pinned ? 'pinned' : 'verified',
+          ...(config.proxyJump ? { via: config.proxyJump } : {}),
+        };
         return;
       } catch (err) {
         if (refusal) throw new ConnectError(host.name, refusal);

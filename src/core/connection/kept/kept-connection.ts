@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConnectError } from '../../errors.ts';
 import type { Host } from '../../model.ts';
 import type { ExecResult } from '../../steps/step.ts';
+import type { ConnectionSetup } from '../../trace.ts';
 import { commandToSend } from '../command-line.ts';
 import type { Connection } from '../connection.ts';
 import { hostLookupName, KnownHosts } from '../known-hosts.ts';
@@ -99,6 +100,16 @@ export class KeptConnection implements Connection {
   /** Whether the run works on a connection kept from an earlier run (not one the keeper had to replace). */
   get reused(): boolean {
     return this.reusedAtConnect && (this.#generation === undefined || this.#generation === this.generationAtConnect);
+  }
+
+  /** The keeper verified the host key against known_hosts when it opened the link (the link is keyed by the pinned keys). */
+  get setup(): ConnectionSetup {
+    const config = sshConfigFor(this.host.address, this.target.sshConfigFile);
+    return {
+      link: this.reused ? 'kept-reused' : 'kept-new',
+      address: config.hostName ?? this.host.address, port: this.host.port, user: this.host.user, hostKey: 'verified-by-keeper',
+      ...(config.proxyJump ? { via: config.proxyJump } : {}),
+    };
   }
 
   #bind(generation: number): void {
