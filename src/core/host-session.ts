@@ -8,6 +8,7 @@ import type { Connection } from './connection/connection.ts';
 import type { Facts } from './facts/facts.ts';
 import { lockAndGatherFacts } from './facts/gather.ts';
 import type { Host } from './model.ts';
+import type { HostPhase } from './results.ts';
 import { probeBatch } from './probe-batch.ts';
 import type { Role } from './role.ts';
 import { planRole, type RolePlan, type RolePlanSettings } from './role-plan.ts';
@@ -26,6 +27,8 @@ export interface HostSessionSettings {
   /** A --check run: its lock holder text says so, for a run that finds the host busy. */
   check: boolean;
   stepTimeoutMs?: number;
+  /** performance.now() when the run began: phases are timed from it. */
+  runStart: number;
 }
 
 /** One connected, locked host with its facts: its role plans, and probe answers while they hold. */
@@ -92,6 +95,8 @@ export class HostSessions {
   readonly #opening = new Map<string, Promise<HostSession>>();
   // Every connection made, also of hosts whose lock or facts then failed: all are closed at the end.
   readonly #connections = new Map<string, Connection>();
+  // How long each host's opening took, phase by phase, also when a phase failed (a slow unreachable host).
+  readonly #phases = new Map<string, HostPhase[]>();
   readonly #lockHolder: string;
 
   constructor(private readonly settings: HostSessionSettings) {
@@ -111,13 +116,35 @@ export class HostSessions {
   }
 
   async #open(host: Host): Promise<HostSession> {
-    const conn = await this.settings.connect(host);
+    const phases: HostPhase[] = [];
+    this.#phases.set(host.name, phases);
+    const timed = async <T>(name: HostPhase['name'], work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const phase = (failed: boolean): HostPhase => ({
+        name, startMs: Math.round(started - this.settings.runStart), durationMs: Math.round(performance.now() - started),
+        ...(failed ? { failed } : {}),
+      });
+      try {
+        const value = await work();
+        phases.push(phase(false));
+        return value;
+      } catch (err) {
+        phases.push(phase(true));
+        throw err;
+      }
+    };
+    const conn = await timed('connect', () => this.settings.connect(host));
     this.#connections.set(host.name, conn);
     // The lock and the facts share one channel: one round trip, then one for all the probes.
-    const facts = await lockAndGatherFacts(conn, this.#lockHolder);
+    const facts = await timed('facts', () => lockAndGatherFacts(conn, this.#lockHolder));
     const session = new HostSession(host, conn, facts, this.settings.plan);
-    await session.prefetch(this.settings.plays, this.settings.stepTimeoutMs);
+    await timed('probes', () => session.prefetch(this.settings.plays, this.settings.stepTimeoutMs));
     return session;
+  }
+
+  /** Each opened host's phases so far, by host name. */
+  phases(): Map<string, HostPhase[]> {
+    return this.#phases;
   }
 
   /** Starts opening every host of the run, `forks` at a time, without waiting for them. */

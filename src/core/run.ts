@@ -40,6 +40,7 @@ export interface RunOptions {
 
 export async function runPlays(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
+  const startedAt = new Date();
   const emit = options.emit ?? (() => {});
   const forks = options.forks ?? 10;
   const check = options.check ?? false;
@@ -50,6 +51,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, skipTags: options.skipTags, diff: options.diff ?? false },
     check,
     stepTimeoutMs: options.stepTimeoutMs,
+    runStart: started,
   });
   // Hosts that run nothing more in this run: failed, unreachable, or held back by max_fail_percentage.
   const stopped = new Set<string>();
@@ -71,7 +73,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
             return;
           }
           const outcome = await playOnHost({
-            host, roles: play.roles, playIndex, sessions, tally, emit, redactor: options.redactor, check,
+            host, roles: play.roles, playIndex, sessions, tally, emit, redactor: options.redactor, check, runStart: started,
             stepTimeoutMs: options.stepTimeoutMs, stopRequested: options.stopRequested,
           });
           if (outcome === 'stopped') stopped.add(host.name);
@@ -89,6 +91,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     }
   } finally {
     tally.recordConnections(await sessions.closeAll());
+    tally.recordPhases(sessions.phases());
   }
-  return tally.result({ check, durationMs: performance.now() - started, interrupted });
+  return tally.result({ check, startedAt, durationMs: performance.now() - started, interrupted });
 }
