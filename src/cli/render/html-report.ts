@@ -7,7 +7,7 @@ import type { RunResult, StepResult } from '../../core/results.ts';
 import { duration, html } from './html-text.ts';
 import { hostState, timelineHtml } from './html-timeline.ts';
 
-/** How many of the slowest steps and phases are listed. */
+/** How many of the slowest steps and phases are listed (those under a millisecond never are). */
 const SLOWEST = 10;
 
 const STYLE = `
@@ -98,7 +98,7 @@ function slowestHtml(result: RunResult): string {
     ...Object.entries(result.hosts).flatMap(([host, t], h) => (t.phases ?? []).map((p, i) => ({
       order: result.steps.length + h * 10 + i, host, what: `<em>${p.name}</em>`, status: p.failed ? 'failed' : 'ok', durationMs: p.durationMs,
     }))),
-  ].filter((x) => x.durationMs > 0)
+  ].filter((x) => x.durationMs >= 1)
     .sort((a, b) => b.durationMs - a.durationMs || a.order - b.order)
     .slice(0, SLOWEST);
   if (!items.length) return '';
