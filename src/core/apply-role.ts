@@ -25,6 +25,8 @@ export interface RoleRun {
   conn: Connection;
   redactor: Redactor;
   check: boolean;
+  /** performance.now() when the run began: each result's `startMs` is measured from it (else from this role's start). */
+  runStart?: number;
   emit: EventSink;
   stepTimeoutMs?: number;
   /** Asked before each step; true stops the role (Ctrl-C): running steps finish, no new ones start. */
@@ -68,6 +70,8 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   const { role, steps, ctx, redactor, emit } = run;
   const host = ctx.host.name;
   const results: StepResult[] = [];
+  const origin = run.runStart ?? performance.now();
+  const at = (t: number) => Math.round(t - origin);
   const notified: string[] = [];
   let failed = false;
   let unreachable: string | undefined;
@@ -93,7 +97,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (run.stopRequested?.()) {
-        record({ host, role, step: step.name, status: 'skipped', durationMs: 0, changes: ['interrupted'] });
+        record({ host, role, step: step.name, status: 'skipped', startMs: at(performance.now()), durationMs: 0, changes: ['interrupted'] });
         continue;
       }
       let started = performance.now();
@@ -120,7 +124,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         }
       } catch (err) {
         if (err instanceof ConnectError) throw err;
-        record({ host, role, step: step.name, status: 'failed', durationMs: performance.now() - started, error: messageOf(err) });
+        record({ host, role, step: step.name, status: 'failed', startMs: at(started), durationMs: performance.now() - started, error: messageOf(err) });
         failed = true;
         break;
       }
@@ -128,6 +132,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
       record({
         host, role, step: step.name,
         status: changes.length ? 'changed' : 'ok',
+        startMs: at(started),
         durationMs: performance.now() - started,
         changes: changes.length ? changes.map((c) => c.summary) : undefined,
         diff: diff || undefined,
@@ -148,10 +153,13 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
   if (run.check) {
     // What the next real run will do although no step has changes: the handlers left pending.
     for (const name of pending) {
-      record({ host, role, step: run.handlers[name]!.name, status: 'changed', durationMs: 0, handler: true, changes: ['pending since an earlier run'] });
+      record({
+        host, role, step: run.handlers[name]!.name, status: 'changed', startMs: at(performance.now()), durationMs: 0, handler: true,
+        changes: ['pending since an earlier run'],
+      });
     }
   } else if (!unreachable) {
-    const handled = await runHandlers(run, notified, pending, record);
+    const handled = await runHandlers(run, notified, pending, record, at);
     failed ||= handled.failed;
     unreachable = handled.unreachable;
     // A failed handler stays pending for the next run; the others are done.
@@ -191,6 +199,7 @@ async function runHandlers(
   notified: string[],
   pending: string[],
   record: (r: StepResult) => void,
+  at: (t: number) => number,
 ): Promise<{ failed: boolean; unreachable?: string; unrun: string[] }> {
   const { role, redactor } = run;
   const host = run.ctx.host.name;
@@ -200,19 +209,22 @@ async function runHandlers(
     const handler = run.handlers[name];
     const started = performance.now();
     if (!handler) {
-      record({ host, role, step: name, status: 'failed', durationMs: 0, handler: true, error: `no handler named '${name}' in role ${role}` });
+      record({ host, role, step: name, status: 'failed', startMs: at(started), durationMs: 0, handler: true, error: `no handler named '${name}' in role ${role}` });
       failed = true;
       continue;
     }
     try {
       await handler.apply(remoteFor(run.conn, redactor, run.stepTimeoutMs), [{ summary: name }], run.ctx);
       record({
-        host, role, step: handler.name, status: 'changed', durationMs: performance.now() - started, handler: true,
+        host, role, step: handler.name, status: 'changed', startMs: at(started), durationMs: performance.now() - started, handler: true,
         ...(pending.includes(name) ? { changes: ['pending since an earlier run'] } : {}),
       });
     } catch (err) {
       if (err instanceof ConnectError) return { failed, unreachable: shownText(messageOf(err), redactor), unrun };
-      record({ host, role, step: handler.name, status: 'failed', durationMs: performance.now() - started, handler: true, error: messageOf(err) });
+      record({
+        host, role, step: handler.name, status: 'failed', startMs: at(started), durationMs: performance.now() - started, handler: true,
+        error: messageOf(err),
+      });
       failed = true;
       unrun.push(name);
     }

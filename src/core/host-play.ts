@@ -20,6 +20,8 @@ export interface HostPlay {
   emit: EventSink;
   redactor: Redactor;
   check: boolean;
+  /** performance.now() when the run began: results are timed from it. */
+  runStart: number;
   stepTimeoutMs?: number;
   stopRequested?: () => boolean;
   /** `-vv`: each step's probe and decision are reported. */
@@ -46,7 +48,7 @@ export async function playOnHost(run: HostPlay): Promise<HostPlayOutcome> {
       const plan = session.plan(run.playIndex, role);
       const outcome = await applyRole({
         role: role.name, steps: plan.steps, handlers: plan.handlers, ctx: plan.ctx, conn: session.conn,
-        redactor: run.redactor, check: run.check, emit, stepTimeoutMs: run.stepTimeoutMs,
+        redactor: run.redactor, check: run.check, runStart: run.runStart, emit, stepTimeoutMs: run.stepTimeoutMs,
         stopRequested: run.stopRequested,
         probed: session.probed(run.playIndex, role),
         traceDecisions: run.traceDecisions,
@@ -64,7 +66,10 @@ export async function playOnHost(run: HostPlay): Promise<HostPlayOutcome> {
     const message = shownText(err instanceof Error ? err.message : String(err), run.redactor);
     if (!(err instanceof ConnectError)) {
       // An engine bug or a role that threw outside a step: fail the host, never the whole run.
-      tally.record({ host: host.name, role: '-', step: 'internal', status: 'failed', durationMs: 0, error: message });
+      tally.record({
+        host: host.name, role: '-', step: 'internal', status: 'failed',
+        startMs: Math.round(performance.now() - run.runStart), durationMs: 0, error: message,
+      });
       t.error = message;
     } else {
       // A ConnectError's message starts with the host's name; the host is reported beside it already.

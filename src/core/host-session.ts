@@ -8,6 +8,7 @@ import type { Connection } from './connection/connection.ts';
 import type { Facts } from './facts/facts.ts';
 import { lockAndGatherFacts } from './facts/gather.ts';
 import type { Host } from './model.ts';
+import type { HostPhase } from './results.ts';
 import { probeBatch } from './probe-batch.ts';
 import type { Role } from './role.ts';
 import { planRole, type RolePlan, type RolePlanSettings } from './role-plan.ts';
@@ -32,6 +33,8 @@ export interface HostSessionSettings {
   stepTimeoutMs?: number;
   /** `-vvv`: report each connection's setup and every command sent (traced-connection.ts). */
   traceCommands?: { emit: EventSink; redactor: Redactor };
+  /** performance.now() when the run began: phases are timed from it. */
+  runStart: number;
 }
 
 /** One connected, locked host with its facts: its role plans, and probe answers while they hold. */
@@ -104,6 +107,8 @@ export class HostSessions {
   readonly #opening = new Map<string, Promise<HostSession>>();
   // Every connection made, also of hosts whose lock or facts then failed: all are closed at the end.
   readonly #connections = new Map<string, Connection>();
+  // How long each host's opening took, phase by phase, also when a phase failed (a slow unreachable host).
+  readonly #phases = new Map<string, HostPhase[]>();
   readonly #lockHolder: string;
 
   constructor(private readonly settings: HostSessionSettings) {
@@ -123,9 +128,26 @@ export class HostSessions {
   }
 
   async #open(host: Host): Promise<HostSession> {
+    const phases: HostPhase[] = [];
+    this.#phases.set(host.name, phases);
+    const timed = async <T>(name: HostPhase['name'], work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const phase = (failed: boolean): HostPhase => ({
+        name, startMs: Math.round(started - this.settings.runStart), durationMs: Math.round(performance.now() - started),
+        ...(failed ? { failed } : {}),
+      });
+      try {
+        const value = await work();
+        phases.push(phase(false));
+        return value;
+      } catch (err) {
+        phases.push(phase(true));
+        throw err;
+      }
+    };
     const trace = this.settings.traceCommands;
     const asked = performance.now();
-    const opened = await this.settings.connect(host);
+    const opened = await timed('connect', () => this.settings.connect(host));
     this.#connections.set(host.name, opened);
     let conn = opened;
     if (trace) {
@@ -133,10 +155,15 @@ export class HostSessions {
       conn = tracedConnection(opened, host, trace.emit, trace.redactor);
     }
     // The lock and the facts share one channel: one round trip, then one for all the probes.
-    const facts = await lockAndGatherFacts(conn, this.#lockHolder);
+    const facts = await timed('facts', () => lockAndGatherFacts(conn, this.#lockHolder));
     const session = new HostSession(host, conn, facts, this.settings.plan);
-    await session.prefetch(this.settings.plays, this.settings.stepTimeoutMs);
+    await timed('probes', () => session.prefetch(this.settings.plays, this.settings.stepTimeoutMs));
     return session;
+  }
+
+  /** Each opened host's phases so far, by host name. */
+  phases(): Map<string, HostPhase[]> {
+    return this.#phases;
   }
 
   /** Starts opening every host of the run, `forks` at a time, without waiting for them. */

@@ -9,6 +9,8 @@ export interface StepResult {
   role: string;
   step: string;
   status: StepStatus;
+  /** When the step began, in ms from the run's start (a timeline of the run; --report draws it). */
+  startMs?: number;
   durationMs: number;
   /** What changed (or would change, in check mode). */
   changes?: string[];
@@ -17,6 +19,18 @@ export interface StepResult {
   /** Failure message, redacted. */
   error?: string;
   handler?: boolean;
+}
+
+/**
+ * What a host spent before its first role, from the run's start: `connect` (SSH handshake),
+ * `facts` (run lock taken and facts gathered, one round trip), `probes` (every role's probes, one
+ * round trip). A phase that failed is marked so; the host's `error` says why.
+ */
+export interface HostPhase {
+  name: 'connect' | 'facts' | 'probes';
+  startMs: number;
+  durationMs: number;
+  failed?: boolean;
 }
 
 export interface HostTotals {
@@ -30,6 +44,8 @@ export interface HostTotals {
   /** Whether the run found an SSH connection kept from an earlier run ('reused') or opened one. */
   connection?: 'new' | 'reused';
   durationMs: number;
+  /** Its connect, facts and probes phases, in the order they ran (as far as the host got). */
+  phases?: HostPhase[];
   /** Why the host was unreachable or stopped, if it was. */
   error?: string;
 }
@@ -38,6 +54,8 @@ export interface RunResult {
   version: 1;
   ok: boolean;
   check: boolean;
+  /** When the run began (ISO 8601); every `startMs` is an offset from it. */
+  startedAt?: string;
   durationMs: number;
   totals: { ok: number; changed: number; failed: number; skipped: number; unreachable: number };
   hosts: Record<string, HostTotals>;

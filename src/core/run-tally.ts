@@ -1,7 +1,7 @@
 // What a run counts as it goes — every step's result, each host's totals — and the RunResult made
 // of them at the end.
 import type { Connection } from './connection/connection.ts';
-import { emptyTotals, type HostTotals, type RunResult, type StepResult } from './results.ts';
+import { emptyTotals, type HostPhase, type HostTotals, type RunResult, type StepResult } from './results.ts';
 
 export class RunTally {
   readonly #hosts = new Map<string, HostTotals>();
@@ -28,8 +28,13 @@ export class RunTally {
     }
   }
 
+  /** How long each host took to connect, lock and gather facts, and fetch its probes. */
+  recordPhases(phases: Map<string, HostPhase[]>): void {
+    for (const [name, list] of phases) if (list.length) this.host(name).phases = [...list];
+  }
+
   /** The run's result: ok only when no host failed or was unreachable and the run was not stopped. */
-  result(run: { check: boolean; durationMs: number; interrupted: boolean }): RunResult {
+  result(run: { check: boolean; startedAt: Date; durationMs: number; interrupted: boolean }): RunResult {
     const sum = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
     for (const t of this.#hosts.values()) {
       sum.ok += t.ok;
@@ -42,6 +47,7 @@ export class RunTally {
       version: 1,
       ok: sum.failed === 0 && sum.unreachable === 0 && !run.interrupted,
       check: run.check,
+      startedAt: run.startedAt.toISOString(),
       durationMs: Math.round(run.durationMs),
       totals: sum,
       hosts: Object.fromEntries(this.#hosts),

@@ -43,6 +43,7 @@ export interface RunOptions {
 
 export async function runPlays(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
+  const startedAt = new Date();
   const emit = options.emit ?? (() => {});
   const forks = options.forks ?? 10;
   const check = options.check ?? false;
@@ -54,6 +55,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     check,
     stepTimeoutMs: options.stepTimeoutMs,
     ...(options.trace?.commands ? { traceCommands: { emit, redactor: options.redactor } } : {}),
+    runStart: started,
   });
   // Hosts that run nothing more in this run: failed, unreachable, or held back by max_fail_percentage.
   const stopped = new Set<string>();
@@ -75,7 +77,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
             return;
           }
           const outcome = await playOnHost({
-            host, roles: play.roles, playIndex, sessions, tally, emit, redactor: options.redactor, check,
+            host, roles: play.roles, playIndex, sessions, tally, emit, redactor: options.redactor, check, runStart: started,
             stepTimeoutMs: options.stepTimeoutMs, stopRequested: options.stopRequested,
             traceDecisions: Boolean(options.trace?.decisions || options.trace?.commands),
           });
@@ -94,6 +96,7 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
     }
   } finally {
     tally.recordConnections(await sessions.closeAll());
+    tally.recordPhases(sessions.phases());
   }
-  return tally.result({ check, durationMs: performance.now() - started, interrupted });
+  return tally.result({ check, startedAt, durationMs: performance.now() - started, interrupted });
 }

@@ -69,6 +69,7 @@ describe('report files', () => {
     ['a missing directory', '--json', path.join(dir, 'missing', 'result.json'), 'its directory does not exist'],
     ['a directory', '--json', dir, 'it is a directory'],
     ['a path through a file', '--junit', path.join(inventory, 'report.xml'), 'a part of the path is not a directory'],
+    ['a missing directory', '--report', path.join(dir, 'missing', 'run.html'), 'its directory does not exist'],
   ])('%s: refused before the run, naming the flag', async (_what, flag, target, reason) => {
     const r = await provision(['apply', ...project, '--check', flag, target]);
     expectUsageError(r, `${flag} ${target}: cannot write the report there: ${reason}`);
@@ -88,15 +89,19 @@ describe('report files', () => {
 
   it('a good path is probed without a trace: a new file only appears with the report, an old one is kept until then', async () => {
     const fresh = path.join(dir, 'fresh.json');
+    const page = path.join(dir, 'run.html');
     const old = path.join(dir, 'old.xml');
     writeFileSync(old, 'previous report');
     // The paths are checked, then the run is refused (an unknown role): nothing created or truncated.
-    const unknownRole = await provision(['apply', ...project, '--check', '--json', fresh, '--junit', old, '--role', 'nope']);
+    const unknownRole = await provision(['apply', ...project, '--check', '--json', fresh, '--junit', old, '--report', page, '--role', 'nope']);
     expect(unknownRole.code).toBe(EXIT.usage);
     expect(existsSync(fresh)).toBe(false);
+    expect(existsSync(page)).toBe(false);
     expect(readFileSync(old, 'utf8')).toBe('previous report');
-    const run = await provision(['apply', ...project, '--check', '--json', fresh, '--junit', old]);
+    const run = await provision(['apply', ...project, '--check', '--json', fresh, '--junit', old, '--report', page]);
     expect(run.code).toBe(EXIT.unreachable);
+    // Written also when the run fails: the host it could not reach is the first thing on the page.
+    expect(readFileSync(page, 'utf8')).toMatch(/<h2>Failures \(1\)<\/h2><div class="failure" data-host="[^"]+" data-status="unreachable">/);
     expect(JSON.parse(readFileSync(fresh, 'utf8')).totals).toMatchObject({ unreachable: 1 });
     expect(readFileSync(old, 'utf8')).toMatch(/^<\?xml/);
   }, cliBudget(2));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { htmlReport } from '../../src/cli/render/html-report.ts';
 import { junitReport } from '../../src/cli/render/junit.ts';
 import { plainRenderer } from '../../src/cli/render/plain.ts';
 import { planDetails, planSummary } from '../../src/cli/wizard/plan-summary.ts';
@@ -109,7 +110,7 @@ describe('the renderers escape host text again (the last line of defence)', () =
     ],
   };
 
-  it('plain lines, the JUnit report and the wizard plan', () => {
+  it('plain lines, the JUnit and HTML reports and the wizard plan', () => {
     const out = new PassThrough();
     const err = new PassThrough();
     const sink = plainRenderer({ color: false, out, err });
@@ -119,6 +120,7 @@ describe('the renderers escape host text again (the last line of defence)', () =
     expect(printed).toContain('\\x1b]0;pwn\\x07');
     expect(printed).not.toMatch(RAW);
     expect(junitReport(raw)).not.toMatch(RAW);
+    expect(htmlReport(raw)).not.toMatch(RAW);
     expect(planSummary(raw)).not.toMatch(RAW);
     expect(planDetails(raw)).not.toMatch(RAW);
   });

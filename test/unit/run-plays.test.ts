@@ -250,3 +250,25 @@ describe('--tags and --skip-tags', () => {
     expect(result.steps[0]!.error).toMatch(/role run-plays-undeclared: step 'log x' has the tag 'secret-tag', which the role does not declare/);
   }, TIMEOUT);
 });
+
+describe('runPlays: the run as a timeline (what --report draws)', () => {
+  it('times each host\'s connect, facts and probes, and each step, from the run\'s start, in the order they ran', async () => {
+    const { result } = await run(
+      [{ name: 'rolling', hosts: [h1, h2], roles: [loggingRole('t', 3)], serial: 1 }],
+      { unreachable: ['h2'] },
+    );
+    expect(Number.isNaN(Date.parse(result.startedAt!))).toBe(false);
+    expect(result.hosts.h1!.phases!.map((p) => p.name)).toEqual(['connect', 'facts', 'probes']);
+    // The host that refused the connection still shows how long connecting took, marked failed.
+    expect(result.hosts.h2!.phases).toEqual([expect.objectContaining({ name: 'connect', failed: true })]);
+    const ends = (x: { startMs: number; durationMs: number }) => x.startMs + x.durationMs;
+    const phases = result.hosts.h1!.phases!;
+    const steps = result.steps.filter((s) => s.host === 'h1');
+    expect(steps).toHaveLength(3);
+    // Rounded to whole milliseconds: each one starts no earlier than the one before it ended, less 1 ms.
+    const timeline = [...phases, ...steps.map((s) => ({ startMs: s.startMs!, durationMs: s.durationMs }))];
+    for (let i = 1; i < timeline.length; i++) expect(timeline[i]!.startMs).toBeGreaterThanOrEqual(ends(timeline[i - 1]!) - 1);
+    expect(timeline[0]!.startMs).toBeGreaterThanOrEqual(0);
+    expect(ends(timeline.at(-1)!)).toBeLessThanOrEqual(result.durationMs + 1);
+  }, TIMEOUT);
+});

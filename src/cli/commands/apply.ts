@@ -1,12 +1,13 @@
 // `provision apply`: converge the hosts of a playbook (or a part of it) and report.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { UserAbort } from '../../core/errors.ts';
+import { ScaleupError, UserAbort } from '../../core/errors.ts';
 import { displayPath } from '../../core/yaml-source.ts';
 import { runPlays } from '../../core/run.ts';
 import type { EventSink, RunResult } from '../../core/results.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
 import { loadProject, selectProject, type ProjectOptions } from '../project.ts';
+import { htmlReport } from '../render/html-report.ts';
 import { junitReport } from '../render/junit.ts';
 import { plainRenderer } from '../render/plain.ts';
 import { recap } from '../render/recap.ts';
@@ -25,6 +26,7 @@ export interface ApplyFlags extends CommonFlags {
   yes?: boolean;
   json?: string;
   junit?: string;
+  report?: string;
   detailedExitcode?: boolean;
   /** Seconds. */
   stepTimeout: number;
@@ -39,6 +41,9 @@ export interface ApplyFlags extends CommonFlags {
 export async function runApply(flags: ApplyFlags): Promise<number> {
   assertReportWritable('--json', flags.json);
   assertReportWritable('--junit', flags.junit);
+  // The page is for a browser and the recap goes to stdout: a file only.
+  if (flags.report === '-') throw new ScaleupError('--report needs a file name (an HTML page), not -');
+  assertReportWritable('--report', flags.report);
   const interactive = Boolean(process.stdin.isTTY) && process.env.CI !== 'true';
   if (flags.listTasks) {
     process.stdout.write(await listTasks(projectOptions(flags), flags.tags, flags.skipTags));
@@ -112,7 +117,11 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
   try {
     if (!flags.check && !flags.yes) {
       const plan = await execute(true);
-      if (plan.totals.failed || plan.totals.unreachable) return exitCodeFor(plan);
+      if (plan.totals.failed || plan.totals.unreachable) {
+        // The look before applying failed: its report shows why (nothing was changed).
+        if (flags.report) writeReport('--report', flags.report, htmlReport(plan));
+        return exitCodeFor(plan);
+      }
       if (plan.totals.changed === 0) {
         process.stdout.write('Nothing to change.\n');
         return EXIT.ok;
@@ -131,6 +140,7 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
     if (retry) (jsonToStdout ? process.stderr : process.stdout).write(`retry the failed hosts: provision apply --limit @${path.relative(process.cwd(), retry) || retry}\n`);
     if (flags.json) writeReport('--json', flags.json, JSON.stringify(result, null, 2) + '\n');
     if (flags.junit) writeReport('--junit', flags.junit, junitReport(result));
+    if (flags.report) writeReport('--report', flags.report, htmlReport(result));
     return exitCodeFor(result, flags.detailedExitcode);
   } finally {
     process.off('SIGINT', onSigint);
@@ -148,6 +158,7 @@ export function applyOptions(cmd: Command): Command {
     .option('-y, --yes', 'apply without asking (required without a terminal)')
     .option('--json <file>', 'write the machine-readable result to FILE (- for stdout)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase per host × step)')
+    .option('--report <file>', 'write a self-contained HTML report: failures, recap, a timeline per host, each change with its diff')
     .option('--detailed-exitcode', 'with --check: exit 3 when something would change, 0 when converged')
     .option('--step-timeout <seconds>', 'fail a step that runs longer than this', stepTimeoutFlag, 900)
     .option('--list-tasks', 'print each play\'s roles and steps per host with their tags, and exit (no secrets opened, no host contacted)')
@@ -162,6 +173,7 @@ Examples:
   provision apply -i inventory/lab.yml --yes
   provision apply -i inventory/lab.yml --role nginx --limit web-01 --yes
   provision apply -i inventory/prod.yml --check --diff --detailed-exitcode
+  provision apply -i inventory/prod.yml --yes --diff --report run.html
   provision apply -i inventory/lab.yml --list-tasks --limit web-01
   provision apply -i inventory/lab.yml --role nginx --limit web-01 --check -vvv
 `)

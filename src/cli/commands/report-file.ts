@@ -1,4 +1,4 @@
-// Where `--json FILE` and `--junit FILE` go. The report is written after the run, so a path that
+// Where `--json FILE`, `--junit FILE` and `--report FILE` go. The report is written after the run, so a path that
 // cannot be written is found out before the run starts: else the changes are made and the report
 // CI reads to learn what they were is lost, with a stack trace instead.
 import { closeSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
