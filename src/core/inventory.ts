@@ -534,6 +534,16 @@ export function withSecrets(inventory: Inventory, secrets: Record<string, string
     wrapped[k] = v instanceof Secret ? v : new Secret(v);
   }
   throwIfAny(errors);
+  // Ansible keeps sudo's password in the vault as ansible_become_password: it is scaleup's become_password.
+  const aliases = new Map<string, string>();
+  if (inventory.format === 'ansible' && !('become_password' in wrapped)) {
+    for (const name of ['ansible_become_pass', 'ansible_become_password']) {
+      if (wrapped[name]) {
+        wrapped.become_password = wrapped[name];
+        aliases.set('become_password', name);
+      }
+    }
+  }
   const hosts = new Map<string, Host>();
   for (const [name, h] of inventory.hosts) hosts.set(name, { ...h, vars: { ...wrapped, ...h.vars } });
   const out: Inventory = { ...inventory, hosts, secrets: { ...inventory.secrets, ...wrapped }, locate: (f) => locateIn(out, f) };
@@ -542,7 +552,7 @@ export function withSecrets(inventory: Inventory, secrets: Record<string, string
     const vars = new Map<string, Map<string, Origin>>();
     for (const [h, m] of origins.vars) {
       const merged = new Map<string, Origin>();
-      for (const k of Object.keys(wrapped)) merged.set(k, { secret: k });
+      for (const k of Object.keys(wrapped)) merged.set(k, { secret: aliases.get(k) ?? k });
       for (const [k, o] of m) merged.set(k, o);
       vars.set(h, merged);
     }
