@@ -82,7 +82,7 @@ export function registerInventoryCommand(program: Command): void {
     .option('--host <name>', 'one host, as JSON')
     .option('--graph', 'the group tree')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n')
+    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n  provision inventory -i hosts --host web01    (an Ansible INI inventory; group_vars/ and host_vars/ beside it)\n')
     .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string }) => {
       const settings = resolveSettings({ inventory: flags.inventory });
       if (!settings.inventory) throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
