@@ -152,14 +152,13 @@ export function readInventory(file: string): Inventory {
 }
 
 /**
- * INI when the file says so: a `.ini` name, or no YAML name (Ansible's classic `hosts`) and either a
- * `[section]` first or text that YAML does not read as a map.
+ * INI when the file says so: a `.ini` name or a `[section]` first (never a YAML inventory, whatever the
+ * file is called), or no YAML name (Ansible's classic `hosts`) and text that YAML does not read as a map.
  */
 function isIniInventory(file: string, text: string): boolean {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.ini') return true;
+  if (ext === '.ini' || looksLikeIni(text)) return true;
   if (['.yml', '.yaml', '.json'].includes(ext)) return false;
-  if (looksLikeIni(text)) return true;
   try {
     const data = parseYamlText(text, file, { kind: 'inventory', quiet: true }).data;
     return typeof data !== 'object' || data === null || Array.isArray(data);

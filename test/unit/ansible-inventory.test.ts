@@ -70,6 +70,17 @@ describe('an Ansible INI inventory with group_vars/ and host_vars/ (test/fixture
     expect(host('lb-01').vars.ntp_server).toBe('ntp.example.com');
   });
 
+  it('tells INI from YAML by name and content: *.ini, a [section] first, or a file YAML does not read as a map', () => {
+    const dir = project({
+      'inventory.yml': '[web]\nweb-01 ansible_host=10.0.0.1\n',
+      'hosts': 'web-01 ansible_host=10.0.0.1\n',
+      'yaml-hosts': 'all:\n  hosts:\n    web-01: { ansible_host: 10.0.0.1 }\n',
+    });
+    expect(readInventory(path.join(dir, 'inventory.yml')).groups.get('web')).toEqual(['web-01']);
+    expect(readInventory(path.join(dir, 'hosts')).hosts.get('web-01')!.address).toBe('10.0.0.1');
+    expect(readInventory(path.join(dir, 'yaml-hosts')).hosts.get('web-01')!.address).toBe('10.0.0.1');
+  });
+
   it('reads a group_vars folder in sorted order, the later file winning', () => {
     const dir = project({
       'hosts.ini': '[web]\nweb-01 ansible_host=10.0.0.1\n',
