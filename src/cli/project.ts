@@ -192,6 +192,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
   const roles = await roleSource.loadAll();
   const redactor = redactorFor(inventory, roles);
   const warnings = [
+    ...(inventory.warnings ?? []),
     ...plainTextSecrets(inventory, roles).map((p) => plainSecretWarning(p, inventory)),
     ...undeclaredVariables(inventory, roles).map(undeclaredWarning),
   ];

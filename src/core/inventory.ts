@@ -1,28 +1,34 @@
-// Loads an inventory file (native scaleup YAML or Ansible's YAML inventory), validates it completely
-// before any connection, merges variables, and keeps a map back to the source so that any later check
-// (a role's validate, a playbook) can point at file:line:column.
+// Loads an inventory file (native scaleup YAML, or Ansible's YAML or INI inventory) with the
+// group_vars/ and host_vars/ folders beside it, validates it completely before any connection, merges
+// variables, and keeps a map back to the sources so that any later check (a role's validate, a
+// playbook) can point at file:line:column, whichever file the value was written in.
 //
-// Variable precedence, lowest to highest (role defaults are merged below all of these by the runner):
-//   secrets file  <  vars (all)  <  group vars  <  host vars
-// A host in several groups (Ansible format only) gets their vars in group order: a child group after its
-// parents, otherwise the order in which groups first appear in the file; the later group wins.
+// Variable precedence, lowest to highest (role defaults are merged below all of these by the runner),
+// as Ansible's own order:
+//   secrets file < inventory all vars < group_vars/all < inventory group vars < group_vars/<group>
+//                < inventory host vars < host_vars/<host>
+// A host in several groups gets their vars in group order: a child group after its parents, otherwise
+// the order in which groups first appear in the file; the later group wins. All the inventory's group
+// vars come before all the group_vars/ files, as in Ansible.
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CONN_FIELDS, checkAnsibleConn, type ConnField, type Def, type IgnoredAnsible, takeAnsibleVars } from './ansible-vars.ts';
 import { InventoryError, type SourceLocation } from './errors.ts';
+import { looksLikeIni, parseIniInventory } from './ini-inventory.ts';
 import {
   AnsibleInventory,
   type AnsibleGroupData,
   NATIVE_KEYS,
   NativeInventory,
   type NativeInventoryData,
-  USER_RE,
-  addressProblem,
   errorMap,
   isValidAddress,
 } from './inventory-schema.ts';
 import type { Host, Inventory, VarValue, Vars } from './model.ts';
 import { Secret } from './secret.ts';
+import { LayeredSource, type LocatedSource } from './located-source.ts';
+import { readVarsDirs } from './vars-dirs.ts';
 import { defaultSecretsFile, openSecretsFile, type VaultOptions } from './vault.ts';
 import {
   type Path,
@@ -33,7 +39,8 @@ import {
   formatField,
   issuesToErrors,
   parseField,
-  readYamlFile,
+  parseYamlText,
+  readUtf8File,
   throwIfAny,
 } from './yaml-source.ts';
 
@@ -76,18 +83,15 @@ export async function openInventorySecrets(inventory: Inventory, options: LoadIn
   return withSecrets(inventory, opened.secrets);
 }
 
-/** Connection settings a host can have, by their field name in `locate()` and the native format. */
-const CONN_FIELDS = ['address', 'private_address', 'port', 'user', 'become', 'private_key'] as const;
-type ConnField = (typeof CONN_FIELDS)[number];
-
 /** Where a merged value came from: a path in the inventory file, or the secrets file. */
 type Origin = { path: Path } | { secret: string };
 
-interface Def {
-  value: unknown;
-  path: Path;
-}
 type Layer = Map<string, Def>;
+/** The variables of one group_vars/ or host_vars/ file. */
+interface FileLayer {
+  display: string;
+  vars: Layer;
+}
 
 interface GroupRec {
   name: string;
@@ -119,11 +123,14 @@ interface Parsed {
   hosts: Map<string, HostRec>;
   knownHosts?: Def;
   secrets?: Def;
+  /** group_vars/ files by group, host_vars/ files by host: one layer per file, in the order they apply. */
+  groupFiles: Map<string, FileLayer[]>;
+  hostFiles: Map<string, FileLayer[]>;
 }
 
 /** What `locate()` needs, kept beside the inventory. */
 interface Origins {
-  source: YamlSource;
+  source: LocatedSource;
   parsed: Parsed;
   vars: Map<string, Map<string, Origin>>;
   conn: Map<string, Map<ConnField, Origin>>;
@@ -135,32 +142,88 @@ const originsOf = new WeakMap<Inventory, Origins>();
 /** Reads and validates an inventory without opening its secrets file (sync; see {@link loadInventory}). */
 export function readInventory(file: string): Inventory {
   const abs = path.resolve(file);
-  let source = readYamlFile(abs, { kind: 'inventory' });
+  const display = displayPath(abs);
+  const text = readUtf8File(abs, 'inventory', display);
   const errors: InventoryError[] = [];
+  const { source, parsed } = isIniInventory(abs, text) ? readIni(abs, text, display, errors) : readYaml(abs, text, display, errors);
+  const layered = new LayeredSource(source);
+  addVarsDirs(path.dirname(abs), parsed, layered, errors);
+  return finish(abs, layered, parsed, errors);
+}
+
+/**
+ * INI when the file says so: a `.ini` name or a `[section]` first (never a YAML inventory, whatever the
+ * file is called), or no YAML name (Ansible's classic `hosts`) and text that YAML does not read as a map.
+ */
+function isIniInventory(file: string, text: string): boolean {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.ini' || looksLikeIni(text)) return true;
+  if (['.yml', '.yaml', '.json'].includes(ext)) return false;
+  try {
+    const data = parseYamlText(text, file, { kind: 'inventory', quiet: true }).data;
+    return typeof data !== 'object' || data === null || Array.isArray(data);
+  } catch {
+    return true;
+  }
+}
+
+function readIni(file: string, text: string, display: string, errors: InventoryError[]): { source: LocatedSource; parsed: Parsed } {
+  const { data, source } = parseIniInventory(text, file, display);
+  const r = AnsibleInventory.safeParse(data, { error: errorMap });
+  if (!r.success) throwIfAny(issuesToErrors(source, r.error.issues));
+  return { source, parsed: parseAnsible(source, r.data!, errors) };
+}
+
+function readYaml(file: string, text: string, display: string, errors: InventoryError[]): { source: LocatedSource; parsed: Parsed } {
+  let source = parseYamlText(text, file, { kind: 'inventory', display });
   const data = source.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw source.error([], `expected a map with groups (scaleup) or all (Ansible), got ${describeValue(data)}`);
   }
   const keys = Object.keys(data);
-  let parsed: Parsed;
   if (keys.some((k) => (NATIVE_KEYS as readonly string[]).includes(k))) {
     const r = NativeInventory.safeParse(data, { error: errorMap });
     if (!r.success) throwIfAny(issuesToErrors(source, r.error.issues));
-    parsed = parseNative(source, r.data!, errors);
-  } else {
-    // Ansible inventories are YAML 1.1 (PyYAML): `yes` is true there. Re-read with those rules.
-    source = readYamlFile(abs, { kind: 'inventory', version: '1.1' });
-    const r = AnsibleInventory.safeParse(source.data, { error: errorMap });
-    if (!r.success) {
-      const errs = issuesToErrors(source, r.error.issues);
-      if (!('all' in (data as object)) && errs.length === keys.length) {
-        throw source.error([], `not an inventory: expected top-level groups (scaleup format) or all (Ansible format)`);
-      }
-      throwIfAny(errs);
-    }
-    parsed = parseAnsible(source, r.data!, errors);
+    return { source, parsed: parseNative(source, r.data!, errors) };
   }
-  return finish(abs, source, parsed, errors);
+  // Ansible inventories are YAML 1.1 (PyYAML): `yes` is true there. Re-read with those rules.
+  source = parseYamlText(text, file, { kind: 'inventory', display, version: '1.1' });
+  const r = AnsibleInventory.safeParse(source.data, { error: errorMap });
+  if (!r.success) {
+    const errs = issuesToErrors(source, r.error.issues);
+    if (!('all' in (data as object)) && errs.length === keys.length) {
+      throw source.error([], `not an inventory: expected top-level groups (scaleup format) or all (Ansible format)`);
+    }
+    throwIfAny(errs);
+  }
+  return { source, parsed: parseAnsible(source, r.data!, errors) };
+}
+
+/**
+ * Mounts group_vars/ and host_vars/ files beside the inventory into `layered` and their variables into
+ * `parsed`. In a scaleup-format inventory they hold variables only: connection settings stay in the
+ * inventory file, so an `ansible_*` variable there is an error.
+ */
+function addVarsDirs(dir: string, parsed: Parsed, layered: LayeredSource, errors: InventoryError[]): void {
+  const dirs = readVarsDirs(dir, errors);
+  const mount = (files: typeof dirs.group, into: Map<string, FileLayer[]>) => {
+    for (const [name, list] of files) {
+      const layers = list.map((f) => {
+        const prefix = layered.mount(f.source.display, f.source);
+        if (parsed.format === 'native') {
+          for (const k of Object.keys(f.vars)) {
+            if (k.startsWith('ansible_')) {
+              errors.push(layered.error([...prefix, k], `${k} has no effect with a scaleup-format inventory: set connection settings under connection: or on the host in ${layered.display}`, 'key'));
+            }
+          }
+        }
+        return { display: f.source.display, vars: layerFrom(f.vars, prefix) };
+      });
+      into.set(name, layers);
+    }
+  };
+  mount(dirs.group, parsed.groupFiles);
+  mount(dirs.host, parsed.hostFiles);
 }
 
 function layerFrom(vars: Record<string, unknown> | null | undefined, at: Path, into: Layer = new Map()): Layer {
@@ -168,8 +231,8 @@ function layerFrom(vars: Record<string, unknown> | null | undefined, at: Path, i
   return into;
 }
 
-function parseNative(source: YamlSource, data: NativeInventoryData, errors: InventoryError[]): Parsed {
-  const parsed: Parsed = { format: 'native', allVars: layerFrom(data.vars, ['vars']), groups: new Map(), hosts: new Map() };
+function parseNative(source: LocatedSource, data: NativeInventoryData, errors: InventoryError[]): Parsed {
+  const parsed: Parsed = { format: 'native', allVars: layerFrom(data.vars, ['vars']), groups: new Map(), hosts: new Map(), groupFiles: new Map(), hostFiles: new Map() };
   const defaults = new Map<ConnField, Def>();
   for (const f of CONN_FIELDS) {
     const v = (data.connection as Record<string, unknown> | undefined)?.[f];
@@ -217,8 +280,8 @@ function parseNative(source: YamlSource, data: NativeInventoryData, errors: Inve
   return parsed;
 }
 
-function parseAnsible(source: YamlSource, data: Record<string, AnsibleGroupData | null>, errors: InventoryError[]): Parsed {
-  const parsed: Parsed = { format: 'ansible', allVars: new Map(), groups: new Map(), hosts: new Map() };
+function parseAnsible(source: LocatedSource, data: Record<string, AnsibleGroupData | null>, errors: InventoryError[]): Parsed {
+  const parsed: Parsed = { format: 'ansible', allVars: new Map(), groups: new Map(), hosts: new Map(), groupFiles: new Map(), hostFiles: new Map() };
   let order = 0;
   const visit = (name: string, group: AnsibleGroupData | null, gp: Path, parent: GroupRec | undefined, root: boolean) => {
     const isAll = name === 'all' && root;
@@ -254,18 +317,8 @@ function parseAnsible(source: YamlSource, data: Record<string, AnsibleGroupData 
   return parsed;
 }
 
-/** Ansible's connection variables, by the setting they feed (first name wins over the older ones). */
-const ANSIBLE_CONN: Record<ConnField, string[]> = {
-  address: ['ansible_host', 'ansible_ssh_host'],
-  private_address: ['private_address'],
-  port: ['ansible_port', 'ansible_ssh_port'],
-  user: ['ansible_user', 'ansible_ssh_user'],
-  private_key: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
-  become: ['ansible_become'],
-};
-
 /** Group membership and precedence depth, following Ansible `children` (cycles are errors). */
-function resolveGroups(source: YamlSource, parsed: Parsed, errors: InventoryError[]) {
+function resolveGroups(source: LocatedSource, parsed: Parsed, errors: InventoryError[]) {
   const members = new Map<string, Set<string>>();
   const depth = new Map<string, number>();
   const parents = new Map<string, string[]>();
@@ -309,7 +362,7 @@ function expandPath(p: string, base: string): string {
   return path.resolve(base, p);
 }
 
-function finish(file: string, source: YamlSource, parsed: Parsed, errors: InventoryError[]): Inventory {
+function finish(file: string, source: LocatedSource, parsed: Parsed, errors: InventoryError[]): Inventory {
   const dir = path.dirname(file);
   const { members, depth } = resolveGroups(source, parsed, errors);
   const groupNames = [...parsed.groups.keys()];
@@ -324,12 +377,13 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
   if (parsed.hosts.size === 0 && errors.length === 0) {
     errors.push(source.error(parsed.format === 'native' ? ['groups'] : [], 'the inventory defines no host', 'key'));
   }
-
+  const warnings = unusedVarsFiles(parsed);
 
   const hosts = new Map<string, Host>();
   const varOrigins = new Map<string, Map<string, Origin>>();
   const connOrigins = new Map<string, Map<ConnField, Origin>>();
   const byAddress = new Map<string, { host: string; path: Path }>();
+  const ignored: IgnoredAnsible[] = [];
 
   for (const rec of parsed.hosts.values()) {
     const groups = groupNames.filter((g) => members.get(g)?.has(rec.name));
@@ -337,28 +391,31 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     const ordered = [...groups].sort(
       (a, b) => depth.get(a)! - depth.get(b)! || parsed.groups.get(a)!.order - parsed.groups.get(b)!.order,
     );
+    const filesOf = (m: Map<string, FileLayer[]>, name: string) => (m.get(name) ?? []).map((f) => f.vars);
     const merged = new Map<string, Def>();
-    for (const layer of [parsed.allVars, ...ordered.map((g) => parsed.groups.get(g)!.vars), rec.vars]) {
+    for (const layer of [
+      parsed.allVars,
+      ...filesOf(parsed.groupFiles, 'all'),
+      ...ordered.map((g) => parsed.groups.get(g)!.vars),
+      ...ordered.flatMap((g) => filesOf(parsed.groupFiles, g)),
+      rec.vars,
+      ...filesOf(parsed.hostFiles, rec.name),
+    ]) {
       for (const [k, d] of layer) merged.set(k, d);
     }
 
     // Connection settings: native fields, or Ansible's ansible_* variables (taken out of the vars).
     const conn = new Map<ConnField, Def>(rec.conn);
     if (parsed.format === 'ansible') {
-      for (const f of CONN_FIELDS) {
-        for (const name of [...ANSIBLE_CONN[f]].reverse()) {
-          const d = merged.get(name);
-          if (d) conn.set(f, d);
-        }
-        for (const name of ANSIBLE_CONN[f]) merged.delete(name);
-      }
-      checkAnsibleConn(source, rec, conn, errors);
+      takeAnsibleVars(merged, conn, source, errors, ignored);
+      checkAnsibleConn(source, rec.name, rec.path, conn, errors);
     }
 
     const address = conn.get('address')?.value ?? rec.name;
     const addressAt = conn.get('address')?.path ?? rec.path;
     if (typeof address === 'string') {
-      const key = address.toLowerCase();
+      // Behind different jump hosts, one address can be two machines.
+      const key = `${address.toLowerCase()} via ${String(conn.get('proxy_jump')?.value ?? '')}`;
       const prior = byAddress.get(key);
       if (prior && isValidAddress(address)) {
         const line = source.locate(prior.path).line;
@@ -368,7 +425,9 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     }
 
     const user = String(conn.get('user')?.value ?? 'root');
-    const become = conn.get('become')?.value === true && user !== 'root';
+    const becomeUser = conn.get('become_user')?.value as string | undefined; // validated above
+    const become = conn.get('become')?.value === true && user !== (becomeUser ?? 'root');
+    const proxyJump = conn.get('proxy_jump')?.value as string | undefined;
     const pk = conn.get('private_key')?.value;
     const vars: Vars = {};
     const vo = new Map<string, Origin>();
@@ -389,11 +448,15 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
       user,
       ...(typeof pk === 'string' ? { privateKey: expandPath(pk, dir) } : {}),
       become,
+      ...(becomeUser && becomeUser !== 'root' ? { becomeUser } : {}),
+      ...(proxyJump ? { proxyJump } : {}),
       groups,
       vars,
     });
   }
   throwIfAny(errors);
+  const ignoredWarning = ignoredAnsibleWarning(ignored, source);
+  if (ignoredWarning) warnings.push(ignoredWarning);
 
   const groups = new Map<string, string[]>();
   for (const g of groupNames) groups.set(g, [...hosts.keys()].filter((h) => members.get(g)!.has(h)));
@@ -412,10 +475,41 @@ function finish(file: string, source: YamlSource, parsed: Parsed, errors: Invent
     knownHosts: parsed.knownHosts ? expandPath(String(parsed.knownHosts.value), dir) : path.join(dir, 'known_hosts'),
     ...(secretsFile ? { secretsFile } : {}),
     format: parsed.format,
+    ...(warnings.length ? { warnings } : {}),
     locate: (field: string) => locateIn(inventory, field),
   };
   originsOf.set(inventory, { source, parsed, vars: varOrigins, conn: connOrigins, secretsFile });
   return inventory;
+}
+
+/** group_vars/ and host_vars/ files for a group or host the inventory does not have: probably a typo. */
+function unusedVarsFiles(parsed: Parsed): string[] {
+  const out: string[] = [];
+  for (const [name, layers] of parsed.groupFiles) {
+    if (name === 'all' || parsed.groups.has(name)) continue;
+    out.push(`${filesNamed(layers)}: the inventory has no group ${name}; these variables reach no host`);
+  }
+  for (const [name, layers] of parsed.hostFiles) {
+    if (parsed.hosts.has(name)) continue;
+    out.push(`${filesNamed(layers)}: the inventory has no host ${name}; these variables reach no host`);
+  }
+  return out;
+}
+
+function filesNamed(layers: FileLayer[]): string {
+  return layers.map((l) => l.display).join(', ');
+}
+
+/** One warning naming every ignored ansible_* variable (or ssh option) and where each is set. */
+function ignoredAnsibleWarning(ignored: IgnoredAnsible[], source: LocatedSource): string | undefined {
+  const seen = new Map<string, string>();
+  for (const i of ignored) {
+    const at = source.locate(i.path, 'key');
+    const where = [at.file, at.line, at.column].filter((p) => p !== undefined).join(':');
+    seen.set(`${i.what} ${where}`, `${i.what} (${where})`);
+  }
+  if (seen.size === 0) return undefined;
+  return `scaleup ignores these Ansible variables, which have no effect here: ${[...seen.values()].join(', ')}`;
 }
 
 function fileExists(p: string): boolean {
@@ -423,41 +517,6 @@ function fileExists(p: string): boolean {
     return statSync(p).isFile();
   } catch {
     return false;
-  }
-}
-
-function checkAnsibleConn(source: YamlSource, rec: HostRec, conn: Map<ConnField, Def>, errors: InventoryError[]) {
-  const address = conn.get('address');
-  if (address) {
-    if (typeof address.value !== 'string' || !isValidAddress(address.value)) {
-      errors.push(source.error(address.path, addressProblem(address.value)));
-    }
-  } else if (!isValidAddress(rec.name)) {
-    errors.push(source.error(rec.path, `host ${rec.name} has no ansible_host and its name is not an address`, 'key'));
-  }
-  const port = conn.get('port');
-  if (port) {
-    const v = port.value;
-    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      errors.push(source.error(port.path, `expected a port number from 1 to 65535, got ${describeValue(v)}`));
-    } else if (n < 1 || n > 65535) {
-      errors.push(source.error(port.path, `port ${n} is out of range (1 to 65535)`));
-    } else conn.set('port', { ...port, value: n });
-  }
-  const user = conn.get('user');
-  if (user && (typeof user.value !== 'string' || !USER_RE.test(user.value))) {
-    errors.push(source.error(user.path, 'invalid user name: letters, digits, "_" and "-", starting with a letter or "_"'));
-  }
-  const become = conn.get('become');
-  if (become) {
-    const v = typeof become.value === 'string' ? ({ true: true, false: false, yes: true, no: false } as Record<string, boolean>)[become.value.toLowerCase()] : become.value;
-    if (typeof v !== 'boolean') errors.push(source.error(become.path, `expected true or false, got ${describeValue(become.value)}`));
-    else conn.set('become', { ...become, value: v });
-  }
-  const pk = conn.get('private_key');
-  if (pk && (typeof pk.value !== 'string' || pk.value === '' || /[\0-\x1f]/.test(pk.value))) {
-    errors.push(source.error(pk.path, `expected a file path, got ${describeValue(pk.value)}`));
   }
 }
 
@@ -474,6 +533,16 @@ export function withSecrets(inventory: Inventory, secrets: Record<string, string
     wrapped[k] = v instanceof Secret ? v : new Secret(v);
   }
   throwIfAny(errors);
+  // Ansible keeps sudo's password in the vault as ansible_become_password: it is scaleup's become_password.
+  const aliases = new Map<string, string>();
+  if (inventory.format === 'ansible' && !('become_password' in wrapped)) {
+    for (const name of ['ansible_become_pass', 'ansible_become_password']) {
+      if (wrapped[name]) {
+        wrapped.become_password = wrapped[name];
+        aliases.set('become_password', name);
+      }
+    }
+  }
   const hosts = new Map<string, Host>();
   for (const [name, h] of inventory.hosts) hosts.set(name, { ...h, vars: { ...wrapped, ...h.vars } });
   const out: Inventory = { ...inventory, hosts, secrets: { ...inventory.secrets, ...wrapped }, locate: (f) => locateIn(out, f) };
@@ -482,7 +551,7 @@ export function withSecrets(inventory: Inventory, secrets: Record<string, string
     const vars = new Map<string, Map<string, Origin>>();
     for (const [h, m] of origins.vars) {
       const merged = new Map<string, Origin>();
-      for (const k of Object.keys(wrapped)) merged.set(k, { secret: k });
+      for (const k of Object.keys(wrapped)) merged.set(k, { secret: aliases.get(k) ?? k });
       for (const [k, o] of m) merged.set(k, o);
       vars.set(h, merged);
     }
@@ -534,7 +603,7 @@ function locateIn(inventory: Inventory, field: string): SourceLocation {
       const origin = o.vars.get(name)?.get(key);
       return origin ? at(origin, rest) : { ...source.locate(host.path, 'key'), field };
     }
-    const cf = kind === 'privateKey' ? 'private_key' : kind;
+    const cf = ({ privateKey: 'private_key', becomeUser: 'become_user', proxyJump: 'proxy_jump' } as Record<string, string>)[String(kind)] ?? kind;
     if ((CONN_FIELDS as readonly unknown[]).includes(cf)) {
       const origin = o.conn.get(name)?.get(cf as ConnField);
       return origin ? at(origin) : { ...source.locate(host.path, 'key'), field };

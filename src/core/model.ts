@@ -20,8 +20,12 @@ export interface Host {
   user: string;
   /** Absolute path of the private key, if one is configured (else ssh-agent). */
   privateKey?: string;
-  /** Run commands through `sudo -n` (implied false for root). */
+  /** Run commands through `sudo -n` (implied false when the user already is the become user). */
   become: boolean;
+  /** Whom `become` runs commands as (`sudo -u`); root when unset. */
+  becomeUser?: string;
+  /** `[user@]host[:port]` of a jump host the connection goes through (Ansible's ProxyJump). */
+  proxyJump?: string;
   /** Groups this host belongs to, in inventory order. */
   groups: string[];
   /** Variables merged for this host: all < group (inventory order) < host. Role defaults sit below. */
@@ -40,6 +44,11 @@ export interface Inventory {
   secretsFile?: string;
   /** Which YAML shape the file was written in (set by loadInventory). */
   format?: 'native' | 'ansible';
+  /**
+   * What the person should know although the inventory is usable, one line each, already naming the
+   * file and line: ansible_* variables that have no effect, group_vars/host_vars files for no group or host.
+   */
+  warnings?: string[];
   /**
    * The decrypted secrets by name, once merged (loadInventory / withSecrets): every value, even one a
    * plain variable overrides, so the runner can register them all with its Redactor.

@@ -17,6 +17,7 @@ import {
 } from 'yaml';
 import type * as z from 'zod';
 import { InventoryError, InventoryErrors, type SourceLocation } from './errors.ts';
+import type { LocatedSource } from './located-source.ts';
 
 /** A path into YAML data: map keys and sequence indexes, e.g. `['groups', 'web', 'hosts', 'web-01']`. */
 export type Path = readonly (string | number)[];
@@ -38,7 +39,7 @@ export interface YamlReadOptions {
 }
 
 /** A parsed YAML file plus the means to point back into it. */
-export interface YamlSource {
+export interface YamlSource extends LocatedSource {
   /** Absolute path. */
   readonly file: string;
   /** The file as messages show it: relative to the working directory when below it. */
@@ -141,6 +142,15 @@ export function throwIfAny(errors: InventoryError[]): void {
 export function readYamlFile(file: string, options: YamlReadOptions): YamlSource {
   const abs = path.resolve(file);
   const display = options.display ?? displayPath(abs);
+  return parseYamlText(readUtf8File(abs, options.kind, display), abs, { ...options, display });
+}
+
+/**
+ * Reads a user-written text file with the checks every such file gets (a regular file, at most 1 MiB,
+ * strict UTF-8); throws InventoryError naming the file.
+ */
+export function readUtf8File(file: string, kind: string, display = displayPath(file)): string {
+  const abs = path.resolve(file);
   const where = { file: display };
   let size: number;
   try {
@@ -149,11 +159,11 @@ export function readYamlFile(file: string, options: YamlReadOptions): YamlSource
     size = st.size;
   } catch (err) {
     if (err instanceof InventoryError) throw err;
-    throw new InventoryError(`cannot read ${options.kind}: ${errnoReason(err)}`, where);
+    throw new InventoryError(`cannot read ${kind}: ${errnoReason(err)}`, where);
   }
   if (size > MAX_YAML_BYTES) {
     throw new InventoryError(
-      `${options.kind} is ${(size / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB (is this the right file?)`,
+      `${kind} is ${(size / 1024 / 1024).toFixed(1)} MiB; the limit is 1 MiB (is this the right file?)`,
       where,
     );
   }
@@ -161,9 +171,9 @@ export function readYamlFile(file: string, options: YamlReadOptions): YamlSource
   try {
     bytes = readFileSync(abs);
   } catch (err) {
-    throw new InventoryError(`cannot read ${options.kind}: ${errnoReason(err)}`, where);
+    throw new InventoryError(`cannot read ${kind}: ${errnoReason(err)}`, where);
   }
-  return parseYamlBytes(bytes, abs, { ...options, display });
+  return decodeUtf8(bytes, kind, display);
 }
 
 /** Parses YAML held in memory (e.g. decrypted secrets) with the same checks as {@link readYamlFile}. */
@@ -403,7 +413,7 @@ export function listNames(names: Iterable<string>): string {
  * Turns zod issues into InventoryErrors located in `source`. Schemas carry their own messages for the
  * checks that matter (ports, addresses, names); this gives the rest a plain wording without values.
  */
-export function issuesToErrors(source: YamlSource, issues: readonly z.core.$ZodIssue[], base: Path = []): InventoryError[] {
+export function issuesToErrors(source: LocatedSource, issues: readonly z.core.$ZodIssue[], base: Path = []): InventoryError[] {
   const out: InventoryError[] = [];
   for (const issue of issues) {
     const p = [...base, ...(issue.path as (string | number)[])];

@@ -11,6 +11,7 @@ import { loadPlaybook } from '../../core/playbook.ts';
 import { secretVariableNames } from '../../core/role-secrets.ts';
 import { REDACTED, Secret } from '../../core/secret.ts';
 import { resolveSettings, rolesFor } from '../settings.ts';
+import { warn } from '../warn.ts';
 
 function from(location: SourceLocation): string {
   const at = [location.file, location.line, location.column].filter((p) => p !== undefined).join(':');
@@ -36,10 +37,25 @@ export function describeHost(inventory: Inventory, host: Host, defaults: Map<str
   }
   return {
     address: host.address, private_address: host.privateAddress, port: host.port, user: host.user, become: host.become,
+    ...(host.becomeUser ? { become_user: host.becomeUser } : {}),
+    ...(host.proxyJump ? { proxy_jump: host.proxyJump } : {}),
     ...(host.privateKey ? { private_key: host.privateKey } : {}),
+    connection_from: connectionOrigins(inventory, host),
     groups: host.groups,
     vars: Object.fromEntries(Object.entries(vars).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
+}
+
+/** Where each connection setting the inventory sets for the host is written (a default has no entry). */
+function connectionOrigins(inventory: Inventory, host: Host): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of ['address', 'port', 'user', 'become', 'become_user', 'proxy_jump', 'private_key']) {
+    const asked = hostField(host.name, field);
+    const at = locateField(inventory, asked);
+    // An unset setting locates at the host itself, with the field as asked.
+    if (at.field !== asked && at.line !== undefined) out[field] = from(at);
+  }
+  return out;
 }
 
 /** The group tree as `ansible-inventory --graph` draws it. */
@@ -66,11 +82,12 @@ export function registerInventoryCommand(program: Command): void {
     .option('--host <name>', 'one host, as JSON')
     .option('--graph', 'the group tree')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n')
+    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n  provision inventory -i hosts --host web01    (an Ansible INI inventory; group_vars/ and host_vars/ beside it)\n')
     .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string }) => {
       const settings = resolveSettings({ inventory: flags.inventory });
       if (!settings.inventory) throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
       const inventory = await loadInventory(path.resolve(settings.inventory), { ageKeyFile: flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE });
+      for (const warning of inventory.warnings ?? []) warn(warning);
       if (flags.graph) {
         process.stdout.write(inventoryGraph(inventory));
         return;

@@ -38,12 +38,15 @@ function becomePassword(host: Host): string | undefined {
 export function commandToSend(host: Host, command: string, stdin?: string | Buffer, become = host.become): CommandToSend {
   const input = stdin === undefined ? undefined : Buffer.from(stdin);
   const sh = `sh -c ${quote(command)}`;
-  if (!become || host.user === 'root') return { line: `exec ${sh}`, stdin: input };
+  const target = host.becomeUser ?? 'root';
+  if (!become || host.user === target) return { line: `exec ${sh}`, stdin: input };
+  // `-u` only for another user than root, so the line for root stays what sudo rules usually allow.
+  const as = target === 'root' ? '' : `-u ${quote(target)} `;
   const password = becomePassword(host);
-  if (password === undefined) return { line: `sudo -n -H -- ${sh}`, stdin: input };
+  if (password === undefined) return { line: `sudo -n -H ${as}-- ${sh}`, stdin: input };
   const announced = `printf '%s\\n' ${quote(SUDO_READY)} >&2; ${command}`;
   return {
-    line: `sudo -S -p ${quote(SUDO_PROMPT)} -H -- sh -c ${quote(announced)}`,
+    line: `sudo -S -p ${quote(SUDO_PROMPT)} -H ${as}-- sh -c ${quote(announced)}`,
     stdin: input,
     sudo: { password, prompt: SUDO_PROMPT, ready: SUDO_READY },
   };

@@ -106,11 +106,14 @@ export class SshConnection implements Connection {
       privateKey: this.host.privateKey ?? config.identityFile,
     };
     let sock: NodeJS.ReadableStream | undefined;
-    if (config.proxyJump) {
+    // The inventory's jump host (Ansible's ProxyJump) before the one ~/.ssh/config names for the address.
+    const jumpSpec = this.host.proxyJump ?? config.proxyJump;
+    if (jumpSpec) {
       // A bastion: connect to it (its key verified the same way), then tunnel to the target.
-      const jump = parseJump(config.proxyJump);
+      const jump = parseJump(jumpSpec);
+      const { proxyJump: _target, becomeUser: _asUser, ...direct } = host;
       this.#jump = await SshConnection.open(
-        { ...host, name: `${host.name} (via ${jump.host})`, address: jump.host, port: jump.port, user: jump.user ?? host.user, become: false },
+        { ...direct, name: `${host.name} (via ${jump.host})`, address: jump.host, port: jump.port, user: jump.user ?? host.user, become: false },
         options,
       );
       sock = await this.#jump.#forward(host.address, host.port);

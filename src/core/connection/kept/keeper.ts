@@ -194,7 +194,7 @@ export class ConnectionKeeper {
     if (!entry.opening) {
       const t = entry.target;
       entry.opening = SshConnection.open(
-        { name: t.name, address: t.address, privateAddress: t.address, port: t.port, user: t.user, privateKey: t.privateKey, become: false, groups: [], vars: {} },
+        { name: t.name, address: t.address, privateAddress: t.address, port: t.port, user: t.user, privateKey: t.privateKey, ...(t.proxyJump ? { proxyJump: t.proxyJump } : {}), become: false, groups: [], vars: {} },
         { knownHostsFile: t.knownHostsFile, acceptNewHostKeys: t.acceptNewHostKeys, sshConfigFile: t.sshConfigFile, agentSocket: t.agentSocket, connectTimeoutMs: t.connectTimeoutMs },
       ).finally(() => (entry.opening = undefined));
       entry.opening.then((c) => {

@@ -73,6 +73,7 @@ function keptTarget(host: Host, options: SshOptions, persistSeconds: number): Ke
   const privateKey = host.privateKey ?? config.identityFile;
   const parts = {
     address: host.address, port: host.port, user: host.user, privateKey: host.privateKey,
+    ...(host.proxyJump ? { proxyJump: host.proxyJump } : {}),
     knownHostsFile: options.knownHostsFile, sshConfigFile, agentSocket,
   };
   return {

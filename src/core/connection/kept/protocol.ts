@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Everything that decides which SSH connection may serve a host; two equal targets share one. */
 export interface KeptTarget {
@@ -18,6 +18,8 @@ export interface KeptTarget {
   port: number;
   user: string;
   privateKey?: string;
+  /** The inventory's jump host (`[user@]host[:port]`): part of the key, so a tunnelled and a direct connection never share. */
+  proxyJump?: string;
   knownHostsFile: string;
   acceptNewHostKeys: boolean;
   sshConfigFile?: string;
