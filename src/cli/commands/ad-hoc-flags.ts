@@ -3,10 +3,11 @@
 import type { Command } from 'commander';
 import { connectTimeoutFlag, forksFlag, sshPersistFlag } from './numeric-flags.ts';
 
-export function adHocOptions(cmd: Command): Command {
+/** `forksShort`: `-f` for --forks, as apply has it (logs keeps `-f` for --follow, as journalctl and tail do). */
+export function adHocOptions(cmd: Command, forksShort = true): Command {
   return cmd
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
-    .option('-f, --forks <n>', 'hosts worked on in parallel (default: $SCALEUP_FORKS, else scaleup.yml, else 10)', forksFlag)
+    .option(forksShort ? '-f, --forks <n>' : '--forks <n>', 'hosts worked on in parallel (default: $SCALEUP_FORKS, else scaleup.yml, else 10)', forksFlag)
     .option('-u, --user <name>', 'SSH user for every host, over the inventory')
     .option('--private-key <file>', 'private key for every host, over the inventory')
     .option('-b, --become', 'run through sudo on every host, over the inventory')

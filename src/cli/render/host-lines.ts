@@ -2,6 +2,7 @@
 // names padded to one width so the text lines up, `|` before a line of stdout and `!` before one of
 // stderr (the mark is ours, outside the text, so a host cannot forge it). Texts arrive already safe.
 import type { AdHocResult, AdHocStatus } from '../../core/ad-hoc.ts';
+import { isoLocal, type LogLine } from '../../core/logs/log-lines.ts';
 
 /** The width host names are padded to: the longest of them. */
 export function nameWidth(names: readonly string[]): number {
@@ -39,4 +40,10 @@ export function adHocBlock(r: AdHocResult): string[] {
 /** The last line: `2 ok, 1 failed, 0 unreachable`. */
 export function summaryLine(totals: Record<AdHocStatus, number>): string {
   return `${totals.ok} ok, ${totals.failed} failed, ${totals.unreachable} unreachable`;
+}
+
+/** A log line behind its host's name, the journal's time before a message that has none of its own. */
+export function logLine(line: LogLine, width: number): string {
+  const time = line.showTime && line.time !== undefined ? `${isoLocal(line.time)} ` : '';
+  return `${line.host.padEnd(width)} | ${time}${line.text}`.trimEnd();
 }
