@@ -83,17 +83,19 @@ describe('provision logs', () => {
     expect(r.code, r.stderr).toBe(0);
     const ours = r.stdout.split('\n').filter((l) => l.includes(tag));
     expect(ours).toHaveLength(3);
-    expect(ours[0]).toMatch(new RegExp(`^lb-01 \\| \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{4} labtest: ${tag} first$`));
-    expect(ours[1]).toMatch(new RegExp(`^lb-02 \\| .* labtest: ${tag} second$`));
-    expect(ours[2]).toMatch(new RegExp(`^lb-01 \\| .* labtest: ${tag} third$`));
+    expect(ours[0]).toMatch(new RegExp(`^lb-01 \\| \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{4} labtest\\[\\d+\\]: ${tag} first$`));
+    expect(ours[1]).toMatch(new RegExp(`^lb-02 \\| .* labtest\\[\\d+\\]: ${tag} second$`));
+    expect(ours[2]).toMatch(new RegExp(`^lb-01 \\| .* labtest\\[\\d+\\]: ${tag} third$`));
   });
 
   it('without a unit: the services the roles on those hosts declare (haproxy and keepalived on lb)', async () => {
     const tag = `exec-logs-roles-${Date.now()}`;
     await haproxyNote('lb-02', tag);
-    const r = await provision(['logs', 'lb-02', ...I, '-n', '50']);
+    const r = await provision(['logs', 'lb-02', ...I, '-n', '500']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`labtest: ${tag}`);
+    expect(r.stdout).toMatch(new RegExp(`^lb-02 \\| .* labtest\\[\\d+\\]: ${tag}$`, 'm'));
+    // keepalived's journal too: the lb hosts run both roles.
+    expect(r.stdout).toMatch(/^lb-02 \| .* Keepalived/m);
   });
 
   it('a unit no host has is a clear error, exit 2', async () => {

@@ -157,7 +157,9 @@ async function follow(opened: Opened[], query: LogsQuery, width: number): Promis
     process.once('SIGINT', again);
     for (const s of streams) s.stop();
     // Each remote reader ends when its stdin closes; wait for the channels to say so, not for ever.
-    await Promise.race([Promise.all(streams.map((s) => s.ended)), new Promise((r) => setTimeout(r, 5000).unref())]);
+    let cap: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(streams.map((s) => s.ended)), new Promise((r) => (cap = setTimeout(r, 5000)))]);
+    clearTimeout(cap);
     await Promise.all(opened.map((o) => o.conn.close()));
     process.off('SIGINT', again);
   }

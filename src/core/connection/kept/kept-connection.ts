@@ -193,9 +193,17 @@ export class KeptConnection implements Connection {
     let opened!: (value: FollowedCommand) => void;
     let refused!: (err: Error) => void;
     const started = new Promise<FollowedCommand>((resolve, reject) => ((opened = resolve), (refused = reject)));
-    // The keeper ends the command's stdin when this socket closes (keeper.ts, op 'stream').
-    const handle = { stop: () => void socket.destroy(), ended: Promise.resolve() };
-    handle.ended = (async () => {
+    // The keeper ends the command's stdin when this socket closes (keeper.ts, op 'stream'). Ended, not
+    // destroyed: a destroyed socket never ends the line reader below, which would then wait for ever.
+    const handle = {
+      stop: () => {
+        socket.end();
+        setTimeout(() => socket.destroy(), 2000).unref();
+      },
+      ended: Promise.resolve(),
+    };
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const replies = (async () => {
       try {
         for await (const reply of ask(socket, request)) {
           if ('error' in reply) return refused(new ConnectError(this.host.name, reply.error));
@@ -211,6 +219,7 @@ export class KeptConnection implements Connection {
         socket.destroy();
       }
     })();
+    handle.ended = Promise.race([replies, closed]);
     return started;
   }
 
