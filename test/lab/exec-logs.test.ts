@@ -73,6 +73,11 @@ describe('provision exec', () => {
 });
 
 describe('provision logs', () => {
+  // The follow case with kept connections leaves them to the keeper: close them, as other suites do.
+  afterAll(async () => {
+    await provision(['connections', '--close']);
+  });
+
   it("a role's service on two hosts: real journal lines, in time order, behind each host's name", async () => {
     const tag = `exec-logs-${Date.now()}`;
     // One after the other, so that the journal times order them: lb-01, lb-02, lb-01.
@@ -88,14 +93,17 @@ describe('provision logs', () => {
     expect(ours[2]).toMatch(new RegExp(`^lb-01 \\| .* labtest\\[\\d+\\]: ${tag} third$`));
   });
 
-  it('without a unit: the services the roles on those hosts declare (haproxy and keepalived on lb)', async () => {
+  it('without a unit: the services the roles on those hosts declare (haproxy and keepalived on lb); a hostile entry is escaped', async () => {
     const tag = `exec-logs-roles-${Date.now()}`;
     await haproxyNote('lb-02', tag);
+    await haproxyNote('lb-02', `${tag} \u001b]0;owned\u0007\u001b[2J`);
     const r = await provision(['logs', 'lb-02', ...I, '-n', '500']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^lb-02 \\| .* labtest\\[\\d+\\]: ${tag}$`, 'm'));
     // keepalived's journal too: the lb hosts run both roles.
     expect(r.stdout).toMatch(/^lb-02 \| .* Keepalived/m);
+    expect(r.stdout).toContain(`${tag} \\x1b]0;owned\\x07\\x1b[2J`);
+    expect(r.stdout).not.toMatch(/\u001b|\u0007/);
   });
 
   it('a unit no host has is a clear error, exit 2', async () => {
