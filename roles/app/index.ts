@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { command, defineRole, file, pkg, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
-import { appTemplateVars, appVariables, pruneCommand, readRelease, validateApp } from './vars.ts';
+import { appPaths, appTemplateVars, appVariables, pruneCommand, readRelease, validateApp } from './vars.ts';
 
 export default defineRole({
   name: 'app',
@@ -63,4 +63,6 @@ export default defineRole({
     'restart app': service.restarted(v.app_name),
   }),
   validate: (inventory, hosts) => validateApp(inventory, hosts),
+  // systemd keeps the app's output in its journal; elsewhere its supervisor appends it to a file.
+  logs: (v) => [{ unit: v.app_name, files: [`${appPaths(v.app_name, '').logDir}/${v.app_name}.log`] }],
 });

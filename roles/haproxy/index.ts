@@ -35,5 +35,8 @@ export default defineRole({
     ];
   },
   handlers: () => ({ 'reload haproxy': service.reloaded('haproxy') }),
+  // HAProxy logs to syslog (/dev/log): journald files it under the unit; without systemd, Debian's
+  // rsyslog rule for haproxy writes it to this file.
+  logs: () => [{ unit: 'haproxy', files: ['/var/log/haproxy.log'] }],
   validate: (inventory, hosts) => validateHaproxy(inventory, hosts),
 });

@@ -61,5 +61,7 @@ export default defineRole({
     ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
     'reload keepalived': service.reloaded('keepalived'),
   }),
+  // keepalived logs to syslog only: without systemd its lines are in the host's general syslog.
+  logs: () => [{ unit: 'keepalived', files: ['/var/log/syslog'] }],
   validate: (inventory, hosts) => validateKeepalived(inventory, hosts),
 });

@@ -36,5 +36,6 @@ export default defineRole({
     ];
   },
   handlers: (_v, { facts }) => ({ 'restart mysql': service.restarted(mysqlPlatform(facts).service) }),
+  logs: (_v, { facts }) => [{ unit: mysqlPlatform(facts).service, files: ['/var/log/mysql/error.log'] }],
   validate: (inventory, hosts) => validateMysql(inventory, hosts),
 });

@@ -45,5 +45,7 @@ export default defineRole({
     ];
   },
   handlers: () => ({ 'reload nginx': service.reloaded('nginx') }),
+  // The error log is nginx's own file (nginx.conf.ejs); its journal has what systemd saw of it.
+  logs: () => [{ unit: 'nginx', files: ['/var/log/nginx/error.log'] }],
   validate: (inventory, hosts) => validateNginx(inventory, hosts),
 });

@@ -10,6 +10,8 @@ import { registerInventoryCommand } from './commands/inventory.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerConnectionsCommand } from './commands/connections.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerExecCommand } from './commands/exec.ts';
+import { registerLogsCommand } from './commands/logs.ts';
 import { packageVersion } from '../package-root.ts';
 import { safeHostText } from '../core/host-text.ts';
 import { EXIT } from './exit-codes.ts';
@@ -39,6 +41,8 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerInventoryCommand(program);
   registerCompletionCommand(program);
   registerConnectionsCommand(program);
+  registerExecCommand(program);
+  registerLogsCommand(program);
   return program;
 }
 

@@ -52,5 +52,6 @@ export function asRole(value: unknown, name: string, file: string): Role {
   if (typeof role.steps !== 'function') throw problem('steps must be a function (vars, ctx) => Step[]');
   if (!role.defaults || typeof role.defaults !== 'object') throw problem('defaults must be an object (use {} for none)');
   if (typeof role.description !== 'string') throw problem('description must be a string');
+  if (role.logs !== undefined && typeof role.logs !== 'function') throw problem('logs must be a function (vars, { facts }) => [{ unit, files }]');
   return role as Role;
 }

@@ -32,6 +32,17 @@ export interface RoleHome {
   templateDirs: string[];
 }
 
+/**
+ * Where a service of a role logs, for `provision logs`: the systemd unit whose journal holds its
+ * messages, and the files it writes on hosts without systemd (read with `tail` there).
+ */
+export interface LogSource {
+  /** The unit, as `journalctl -u` takes it: `nginx` or `nginx.service`. */
+  unit: string;
+  /** Absolute paths read on hosts without a journal; a file missing on the host is skipped. */
+  files?: string[];
+}
+
 export interface Role<V extends Vars = Vars> {
   name: string;
   /** One line shown in `--help`, the wizard and docs. */
@@ -68,6 +79,11 @@ export interface Role<V extends Vars = Vars> {
    * not listed here is refused.
    */
   tags?: string[];
+  /**
+   * The services the role runs and where they log (`provision logs GROUP` shows them); the names may
+   * depend on the variables (the app's unit is its `app_name`) and the facts (MariaDB or MySQL).
+   */
+  logs?(vars: V, ctx: { facts: Facts }): LogSource[];
   /** Set by the role source that loaded the role; a role never sets it itself. */
   readonly home?: RoleHome;
 }

@@ -21,5 +21,19 @@ export interface Connection {
    * extra round trip), and resolves with its stdout.
    */
   lock?(holder: string, thenRun?: string): Promise<string | undefined>;
+  /**
+   * Starts `command` and hands its stdout to `onOutput` as it comes (`journalctl -f`), until `stop()`.
+   * The command must end by itself when its stdin closes: stop() only closes it (a channel's close
+   * does not signal the remote process, see logs-script.ts). Its stderr is not kept: redirect it.
+   */
+  follow?(command: string, onOutput: (text: string) => void, options?: { become?: boolean }): Promise<FollowedCommand>;
   close(): Promise<void>;
+}
+
+/** A command left running on a host (Connection.follow). */
+export interface FollowedCommand {
+  /** Closes the command's stdin and the channel. */
+  stop(): void;
+  /** Resolves once the channel closed (the command ended, or stop() was called). */
+  readonly ended: Promise<void>;
 }

@@ -10,7 +10,8 @@ import type { ExecResult } from '../steps/step.ts';
 import type { ConnectionSetup } from '../trace.ts';
 import { runOnChannel, sudoAnswerer, type ChannelResult } from './channel-io.ts';
 import { commandToSend, type SudoAnswer } from './command-line.ts';
-import type { Connection } from './connection.ts';
+import type { Connection, FollowedCommand } from './connection.ts';
+import { StringDecoder } from 'node:string_decoder';
 import { lockReader, runLockScript } from './run-lock.ts';
 import { parseJump, sshConfigFor } from './ssh-config.ts';
 import { hostLookupName, KnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
@@ -274,6 +275,24 @@ export class SshConnection implements Connection {
       if (opened) throw err;
       throw new ConnectError(this.host.name, `cannot take the run lock: ${(err as ConnectError).reason ?? String(err)}`);
     }
+  }
+
+  async follow(command: string, onOutput: (text: string) => void, options: { become?: boolean } = {}): Promise<FollowedCommand> {
+    this.#roundTrips++;
+    const send = commandToSend(this.host, command, undefined, options.become);
+    return this.openChannel(send.line, (channel) => {
+      const decoder = new StringDecoder('utf8');
+      channel.on('error', () => {});
+      channel.on('data', (c: Buffer) => onOutput(decoder.write(c)));
+      if (send.sudo) {
+        const answer = sudoAnswerer(send.sudo, channel, () => {});
+        channel.stderr.on('data', (c: Buffer) => answer.stderr(c));
+      } else {
+        channel.stderr.resume();
+      }
+      const ended = new Promise<void>((resolve) => channel.on('close', () => resolve()));
+      return { stop: () => channel.end(), ended };
+    });
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import type { Host } from '../../model.ts';
 import type { ExecResult } from '../../steps/step.ts';
 import type { ConnectionSetup } from '../../trace.ts';
 import { commandToSend } from '../command-line.ts';
-import type { Connection } from '../connection.ts';
+import type { Connection, FollowedCommand } from '../connection.ts';
+import { StringDecoder } from 'node:string_decoder';
 import { hostLookupName, KnownHosts } from '../known-hosts.ts';
 import { lockReader, runLockScript } from '../run-lock.ts';
 import { sshConfigFor } from '../ssh-config.ts';
@@ -193,6 +194,45 @@ export class KeptConnection implements Connection {
       socket.destroy();
       throw err;
     }
+  }
+
+  async follow(command: string, onOutput: (text: string) => void, options: { become?: boolean } = {}): Promise<FollowedCommand> {
+    this.#roundTrips++;
+    const send = commandToSend(this.host, command, undefined, options.become);
+    const socket = await this.#dial();
+    const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: send.line, sudo: send.sudo, generation: this.#generation };
+    const decoder = new StringDecoder('utf8');
+    let opened!: (value: FollowedCommand) => void;
+    let refused!: (err: Error) => void;
+    const started = new Promise<FollowedCommand>((resolve, reject) => ((opened = resolve), (refused = reject)));
+    // The keeper ends the command's stdin when this socket closes (keeper.ts, op 'stream'). Ended, not
+    // destroyed: a destroyed socket never ends the line reader below, which would then wait for ever.
+    const handle = {
+      stop: () => {
+        socket.end();
+        setTimeout(() => socket.destroy(), 2000).unref();
+      },
+      ended: Promise.resolve(),
+    };
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const replies = (async () => {
+      try {
+        for await (const reply of ask(socket, request)) {
+          if ('error' in reply) return refused(new ConnectError(this.host.name, reply.error));
+          if ('opened' in reply) {
+            this.#bind(reply.generation);
+            opened(handle);
+          }
+          if ('data' in reply) onOutput(decoder.write(Buffer.from(reply.data, 'base64')));
+          if ('closed' in reply) break;
+        }
+        refused(new ConnectError(this.host.name, 'connection lost: the connection keeper went away'));
+      } finally {
+        socket.destroy();
+      }
+    })();
+    handle.ended = Promise.race([replies, closed]);
+    return started;
   }
 
   /** Releases the run lock; the SSH connection stays with the keeper. */
