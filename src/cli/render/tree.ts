@@ -16,8 +16,10 @@ interface HostBranch {
   task?: ListrTaskWrapper<unknown, never, never>;
   finish: (error?: Error) => void;
   done: Promise<void>;
-  /** Set once the branch shows how the host ended; nothing is written to it after that. */
-  closed: boolean;
+  /** What the host is doing now (kept here too: events can come before listr2 starts the host's task). */
+  now: string;
+  /** How the host ended, once it has: nothing else is written to its branch after that. */
+  ended?: { title: string; output: string };
   changed: string[];
 }
 
@@ -37,7 +39,9 @@ export class ProgressTree {
       const done = new Promise<void>((resolve, reject) => {
         finish = (error) => (error ? reject(error) : resolve());
       });
-      this.#branches.set(name, { finish, done, closed: false, changed: [] });
+      // A host can end before listr2 starts its task (which awaits this): that is no unhandled rejection.
+      done.catch(() => {});
+      this.#branches.set(name, { finish, done, now: 'connecting…', changed: [] });
     }
     this.#listr = new Listr(
       hosts.map((name) => ({
@@ -45,8 +49,9 @@ export class ProgressTree {
         task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
           const branch = this.#branches.get(name)!;
           branch.task = task;
-          // A host may end before listr2 gets here: its branch then shows its end, not this.
-          if (!branch.closed) task.output = 'connecting…';
+          // Events may have come before listr2 started this task: show where the host is, or how it ended.
+          if (branch.ended) ProgressTree.#show(task, branch.ended);
+          else task.output = branch.now;
           await branch.done;
         },
         // Keep the last output (what changed) under the host once it is done.
@@ -61,7 +66,9 @@ export class ProgressTree {
     switch (event.type) {
       case 'step-start': {
         const b = this.#branches.get(event.host);
-        if (b?.task && !b.closed) b.task.output = line(`${event.role} › ${event.step}`);
+        if (!b || b.ended) break;
+        b.now = line(`${event.role} › ${event.step}`);
+        if (b.task) b.task.output = b.now;
         break;
       }
       case 'step': {
@@ -80,24 +87,24 @@ export class ProgressTree {
     }
   };
 
+  static #show(task: ListrTaskWrapper<unknown, never, never>, ended: { title: string; output: string }): void {
+    task.title = ended.title;
+    task.output = ended.output;
+  }
+
   /** Shows how host `name` ended (counts, then what changed, or the error) and closes its branch. */
   #end(name: string, t: HostTotals | undefined): void {
     const b = this.#branches.get(name);
-    if (!b || b.closed) return;
-    b.closed = true;
+    if (!b || b.ended) return;
     const changed = b.changed.map((c) => `changed ${c}`).join('\n');
-    if (!t) {
-      // Not reached: the run stopped (Ctrl-C) before a play of this host began.
-      if (b.task) b.task.output = 'not run';
-      b.finish();
-      return;
-    }
-    if (b.task) {
-      b.task.title = `${name}  ${counts(t)}  ${(t.durationMs / 1000).toFixed(2)}s`;
+    b.ended = t
       // A failed or lost host shows its error beside what it changed before, and nothing else.
-      b.task.output = t.failed || t.unreachable ? changed : changed || 'no changes';
-    }
-    if (t.unreachable) b.finish(new Error(`unreachable: ${text(t.error ?? '')}`));
+      ? { title: `${name}  ${counts(t)}  ${(t.durationMs / 1000).toFixed(2)}s`, output: t.failed || t.unreachable ? changed : changed || 'no changes' }
+      // Not reached: the run stopped (Ctrl-C) before a play of this host began.
+      : { title: name, output: 'not run' };
+    if (b.task) ProgressTree.#show(b.task, b.ended);
+    if (!t) b.finish();
+    else if (t.unreachable) b.finish(new Error(`unreachable: ${text(t.error ?? '')}`));
     else if (t.failed) {
       const failedStep = this.#failedSteps.get(name);
       b.finish(new Error(failedStep ? text(`${failedStep.role} › ${failedStep.step}: ${failedStep.error ?? ''}`) : text(t.error ?? 'failed')));
