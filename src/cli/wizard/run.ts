@@ -109,7 +109,7 @@ async function applyPlan(ctx: WizardContext, project: Project): Promise<RunResul
   const result = await runOnHosts(ctx, project, false);
   ctx.say(recap(result, ctx.color));
   const retry = writeRetryFile(project.settings.project.root, project.settings.playbook, result);
-  if (retry) ctx.say(`retry the failed hosts: provision apply --limit @${ctx.show(retry)}`);
+  if (retry) ctx.say(`retry the failed hosts: provision apply -i ${ctx.show(project.inventory.file)} --limit @${ctx.show(retry)}`);
   return result;
 }
 
