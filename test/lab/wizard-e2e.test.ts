@@ -1,9 +1,11 @@
 // The wizard end to end, as a person uses it: the real `provision` binary in a real terminal (tmux),
 // keys typed, the screen read back. It creates an inventory for the lab in a temp folder, generates the
 // secrets, trusts the lab's host keys (checking the fingerprints it shows against the lab's own record),
-// then plans and applies the whole stack, and verifies it.
+// then plans and applies the whole stack, and verifies it. Then, in a project of its own whose one role
+// fails on purpose: Enter at the plan applies nothing, a failed run comes back to the menu with the
+// failure listed, and the live tree leaves nothing stale under a host that ended.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,7 @@ import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { loadInventory } from '../../src/core/inventory.ts';
 import { PROJECT_ROOT } from './global-setup.ts';
 import { labKey, labKnownHosts } from './lab-paths.ts';
-import { apply } from './support.ts';
+import { apply, LAB_ADDRESSES, onHost } from './support.ts';
 
 const HOSTS = [
   { name: 'lb-01', address: '10.77.0.11' },
@@ -25,12 +27,14 @@ const PASSPHRASE = 'lab wizard passphrase';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
+let terminals = 0;
+
 /** A private tmux server (its own socket), so the session gets this process's environment, not a running server's. */
 class Terminal {
   /** A file the command writes its exit code to: waiting stops early once it exists. */
   constructor(readonly exitFile: string) {}
 
-  readonly socket = `scaleup-wizard-e2e-${process.pid}`;
+  readonly socket = `scaleup-wizard-e2e-${process.pid}-${++terminals}`;
   readonly session = 'wizard';
 
   tmux(...args: string[]): string {
@@ -166,7 +170,7 @@ describe.skipIf(!hasTmux)('the wizard in a terminal', () => {
       const line = screen.split('\n').find((l) => new RegExp(`^\\s+\\? ${host.name}\\s+${host.address.replace(/\./g, '\\.')}\\s`).test(l));
       expect(line, `fingerprint line of ${host.name}`).toContain(`${labFingerprint(host.address)} (ED25519)`);
     }
-    await term.answer(/Check what the hosts need and set the stack up now\?/);
+    await term.answer(/Check what the hosts need now\?/);
 
     // The plan (check mode), its detail, then apply.
     const planned = await term.waitFor(/^\? (Apply \d+ changes? on|Run `provision verify`)/m, 300_000);
@@ -193,6 +197,7 @@ describe.skipIf(!hasTmux)('the wizard in a terminal', () => {
     expect(readFileSync(exitFile, 'utf8').trim(), history.slice(-4000)).toBe('0');
     expect(history).toMatch(/RECAP[\s\S]*total\s+ok=\d+\s+changed=\d+\s+failed=0\s+skipped=\d+\s+unreachable=0/);
     expect(history).not.toMatch(/internal error|    at .+\.ts:\d+/); // no stack trace
+    expect(history).not.toMatch(/connecting/); // every host of both trees ended with its counts, nothing stale
 
     // What was written.
     const text = readFileSync(inventoryFile, 'utf8');
@@ -209,4 +214,122 @@ describe.skipIf(!hasTmux)('the wizard in a terminal', () => {
     expect(page.status, page.stderr).toBe(0);
     passed = true;
   }, 2_400_000);
+});
+
+/** The line under `host` in the last live tree on `screen` (listr2 draws `✔ host …` / `✖ host …`, then `› …` lines). */
+function treeBranch(screen: string, host: string): string[] {
+  const lines = screen.split('\n');
+  const at = lines.map((l) => new RegExp(`^[✔✖] ${host}\\b`).test(l)).lastIndexOf(true);
+  if (at < 0) return [];
+  const branch = [lines[at]!];
+  for (const l of lines.slice(at + 1)) {
+    if (!/^\s+›/.test(l)) break;
+    branch.push(l);
+  }
+  return branch;
+}
+
+describe.skipIf(!hasTmux)('the wizard in a terminal, when a run fails', () => {
+  // A project of the test's own: one role that marks web-01 (a file under /run) and then fails, a host
+  // that refuses connections, and the lab's key. Nothing of the stack changes; the mark is removed.
+  const project = mkdtempSync(path.join(tmpdir(), 'scaleup-wizard-fail-'));
+  const exitFile = path.join(project, 'exit-code');
+  const MARK = '/run/scaleup-wizard-e2e-ran';
+  const term = new Terminal(exitFile);
+
+  afterAll(async () => {
+    await onHost('web-01', `rm -f ${MARK}`);
+    term.stop();
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  it('Enter at the plan applies nothing; a failed run comes back to the menu with the failure listed; no stale line in the tree', async () => {
+    mkdirSync(path.join(project, 'roles', 'failing'), { recursive: true });
+    mkdirSync(path.join(project, 'playbooks'));
+    mkdirSync(path.join(project, 'inventory'));
+    writeFileSync(path.join(project, 'scaleup.yml'), 'inventory: inventory/site.yml\nplaybook: playbooks/site.yml\nssh_persist: 0\n');
+    writeFileSync(path.join(project, 'playbooks', 'site.yml'), '- name: Fails on purpose\n  hosts: web\n  roles: [failing]\n');
+    writeFileSync(path.join(project, 'roles', 'failing', 'index.ts'), [
+      `import { command, defineRole } from 'scaleup';`,
+      `export default defineRole({`,
+      `  name: 'failing',`,
+      `  description: 'Marks the host, then fails',`,
+      `  defaults: {},`,
+      `  steps: () => [command.run({ name: 'mark the host, then exit 1', command: 'date > ${MARK}; echo "no luck" >&2; exit 1' })],`,
+      `});`,
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(project, 'inventory', 'site.yml'), [
+      'connection:',
+      '  user: deploy',
+      '  become: true',
+      `  private_key: ${labKey}`,
+      `  known_hosts: ${labKnownHosts}`,
+      'groups:',
+      '  web:',
+      '    hosts:',
+      `      web-01: { address: ${LAB_ADDRESSES['web-01']} }`,
+      '      web-99: { address: 127.0.0.1, port: 1 }',
+      '',
+    ].join('\n'));
+    await onHost('web-01', `rm -f ${MARK}`);
+
+    const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color' };
+    for (const name of ['CI', 'NO_COLOR', 'SCALEUP_VAULT_PASSWORD', 'SCALEUP_INVENTORY', 'SCALEUP_PLAYBOOK', 'SCALEUP_AGE_KEY_FILE', 'SSH_AUTH_SOCK', 'TMUX']) delete env[name];
+    const bin = path.join(PROJECT_ROOT, 'bin', 'provision.js');
+    term.start(`cd ${project} && ${process.execPath} ${bin}; echo $? > ${exitFile}; sleep 3600`, env);
+
+    await term.answer(/Which inventory\?/); // inventory/site.yml, the first
+    await term.answer(/What would you like to do\?/); // Apply everything
+
+    // The check: web-99 refuses; its branch shows the error and nothing else (no "connecting…").
+    await term.waitFor(/Fix what is shown above/, 120_000, true);
+    const checked = await term.waitFor(/^\? What would you like to do\?/m, 30_000);
+    expect(treeBranch(term.history(), 'web-99')).toEqual([
+      expect.stringMatching(/^✖ web-99 {2}ok=0 changed=0 {2}\d+\.\d\ds$/),
+      expect.stringMatching(/^ {2}› unreachable: cannot connect to 127\.0\.0\.1:1/),
+    ]);
+    expect(term.history()).not.toMatch(/connecting/);
+    expect(checked).toMatch(/web-99\s+unreachable: cannot connect/);
+
+    // Only web-01: the role, one host ticked of two.
+    const chooseWeb01 = async () => {
+      await term.answer(/What would you like to do\?/, 'Re-run');
+      await term.answer(/Which role\?/);
+      await term.waitFor(/^\? Run failing on which hosts\?/m);
+      term.key('Down');
+      term.key('Space'); // untick web-99
+      await term.answer(/Run failing on which hosts\?/);
+    };
+    await chooseWeb01();
+    const plan = await term.waitFor(/^\? Apply 1 change on 1 of 1 host\?/m, 120_000);
+    // The plan shown is the one that runs: web-01, the role's one step.
+    expect(plan).toMatch(/Plan: 1 change on 1 of 1 host/);
+    expect(plan).toMatch(/web-01\s+1 to change\n\s+failing\s+mark the host, then exit 1/);
+    expect(plan).toMatch(/❯ Do not apply/); // the cursor is on No
+    await term.answer(/Apply 1 change on 1 of 1 host\?/); // Enter
+    await term.waitFor(/Nothing was applied\./, 30_000, true);
+    await term.waitFor(/^\? What would you like to do\?/m);
+    expect((await onHost('web-01', `test -e ${MARK}`)).exitCode, 'Enter applied the plan').toBe(1);
+
+    // Now applied: the step fails on web-01, and the wizard comes back to its menu with the failure.
+    await chooseWeb01();
+    await term.answer(/Apply 1 change on 1 of 1 host\?/, 'Apply', 120_000);
+    await term.waitFor(/The run failed on 1 host:/, 120_000, true);
+    const after = await term.waitFor(/^\? What would you like to do\?/m, 30_000);
+    const history = term.history();
+    expect(history).toMatch(/RECAP\n[\s\S]*web-01\s+ok=0\s+changed=0\s+failed=1/);
+    // Host, role, step, the error and, indented, the rest of it (the command's stderr).
+    expect(history).toMatch(/The run failed on 1 host:\n {2}web-01 {2}failing › mark the host, then exit 1: command failed \(exit 1\): [\s\S]*?\n {12}no luck\n/);
+    expect(history).toMatch(/Fix the cause \(the role, a variable, the host\), then apply again\./);
+    expect(after).toMatch(/^\? What would you like to do\?/m);
+    expect(treeBranch(history, 'web-01')[0]).toMatch(/^✖ web-01 {2}ok=0 changed=0 failed=1 {2}\d+\.\d\ds$/);
+    expect(history).not.toMatch(/connecting/);
+    expect((await onHost('web-01', `test -e ${MARK}`)).exitCode).toBe(0);
+
+    await term.answer(/What would you like to do\?/, 'Quit');
+    const until = Date.now() + 30_000;
+    while (!existsSync(exitFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(readFileSync(exitFile, 'utf8').trim()).toBe('2'); // the failed run's code
+  }, 600_000);
 });

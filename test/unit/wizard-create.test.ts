@@ -11,7 +11,7 @@ import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { loadInventory } from '../../src/core/inventory.ts';
 import { VAULT_PASSWORD_ENV } from '../../src/core/vault.ts';
 import { runWizard } from '../../src/cli/wizard/index.ts';
-import type { RunRequest } from '../../src/cli/wizard/run.ts';
+import type { RunOutcome, RunRequest } from '../../src/cli/wizard/run.ts';
 import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
 import { budget } from './budgets.ts';
 
@@ -34,16 +34,17 @@ describe('wizard: creating an inventory', () => {
     else process.env[VAULT_PASSWORD_ENV] = savedPassword;
   });
 
-  const options = (out: Writable) => ({
+  const options = (out: Writable, outcomes: RunOutcome[] = []) => ({
     cwd,
     out,
     scryptWorkFactor: 10,
-    ...offlineOptions(runs),
+    ...offlineOptions(runs, outcomes),
   });
 
-  it('asks with defaults, re-asks bad answers with the reason, writes the inventory, secrets and pinned keys', async () => {
+  it('asks with defaults, re-asks bad answers with the reason, writes the inventory, secrets and pinned keys; a failed first apply goes on in the menu', async () => {
     const log = collector();
-    const done = runWizard(options(log.out));
+    const failedOnApp: RunOutcome = { code: 2, failures: [{ host: 'app-01', role: 'app', step: 'service app', error: 'systemctl exited 1' }] };
+    const done = runWizard(options(log.out, [failedOnApp]));
     await firstPrompt();
 
     // No inventory/ yet: straight to creating one.
@@ -121,12 +122,16 @@ describe('wizard: creating an inventory', () => {
     await answer('y');
     await answer('y');
     await answer('y');
-    expect(screen.getScreen()).toContain('Check what the hosts need and set the stack up now?');
-    screen.keypress('enter');
-
-    await expect(done).resolves.toBe(0);
+    expect(screen.getScreen()).toContain('Check what the hosts need now? (the plan comes before any change)');
+    await answer('');
     const file = path.join(cwd, 'inventory', 'site.yml');
     expect(runs).toEqual([{ inventory: file }]);
+    // The first apply failed on app-01: the wizard goes on in the menu of the new inventory, the failure listed above it.
+    expect(screen.getScreen()).toContain('What would you like to do?');
+    expect(log.text()).toContain('The run failed on 1 host:\n  app-01  app › service app: systemctl exited 1\n');
+    screen.type('Quit');
+    screen.keypress('enter');
+    await expect(done).resolves.toBe(2);
 
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('lb-01: { address: 10.0.0.11 }');
@@ -153,7 +158,7 @@ describe('wizard: creating an inventory', () => {
     expect(log.text()).toContain('Not trusted or not reached: lb-02');
     // No temp file left beside the inventory.
     expect(readdirSync(path.join(cwd, 'inventory')).sort()).toEqual(['known_hosts', 'site.secrets.age', 'site.yml']);
-  }, budget({ processes: 6, prompts: 41 }));
+  }, budget({ processes: 6, prompts: 42 }));
 
   it('Ctrl-C at a question exits 130 and writes nothing', async () => {
     const log = collector();

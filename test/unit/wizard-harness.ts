@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { WizardOptions } from '../../src/cli/wizard/index.ts';
-import type { RunRequest } from '../../src/cli/wizard/run.ts';
+import type { RunOutcome, RunRequest } from '../../src/cli/wizard/run.ts';
 
 /** A stream that keeps everything written to it; `text()` is all of it so far. */
 export function collector(): { out: Writable; text: () => string } {
@@ -53,14 +53,15 @@ export function hostKey(name: string): Buffer {
 
 /**
  * runWizard options for a world without hosts: each host presents hostKey(its name), and each run the
- * wizard starts is recorded in `runs` and succeeds instead of planning and applying.
+ * wizard starts is recorded in `runs` and, instead of planning and applying, ends as the next of
+ * `outcomes` says (succeeds once they are used up).
  */
-export function offlineOptions(runs: RunRequest[]): Pick<WizardOptions, 'scanHostKey' | 'planAndApply'> {
+export function offlineOptions(runs: RunRequest[], outcomes: RunOutcome[] = []): Pick<WizardOptions, 'scanHostKey' | 'planAndApply'> {
   return {
     scanHostKey: async (target) => hostKey(target.name),
     planAndApply: async (_ctx, request) => {
       runs.push(request);
-      return 0;
+      return outcomes.shift() ?? { code: 0 };
     },
   };
 }

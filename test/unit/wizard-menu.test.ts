@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../src/core/connection/known-hosts.ts';
 import { readInventory } from '../../src/core/inventory.ts';
 import { runWizard } from '../../src/cli/wizard/index.ts';
-import type { RunRequest } from '../../src/cli/wizard/run.ts';
+import type { RunOutcome, RunRequest } from '../../src/cli/wizard/run.ts';
 import { inventoryDocument, writeInventoryFile } from '../../src/cli/wizard/write-inventory.ts';
 import { siteAnswers } from './wizard-answers.ts';
 import { answer, clearAndAnswer, collector, firstPrompt, hostKey, offlineOptions } from './wizard-harness.ts';
@@ -81,7 +81,7 @@ describe('wizard: the menu of an existing inventory', () => {
     await expect(done).resolves.toBe(0);
   }, budget({ prompts: 6 }));
 
-  it('adds a host to a tier: validated, written, its key trusted, then applied', async () => {
+  it('adds a host to a tier: validated, written, its key trusted; Enter at "Apply everything now?" applies nothing', async () => {
     const done = start();
     await firstPrompt();
     await answer('');
@@ -95,9 +95,10 @@ describe('wizard: the menu of an existing inventory', () => {
     await clearAndAnswer('10.0.0.21', '10.0.0.23');
     expect(screen.getScreen()).toContain("Trust web-03's key?");
     await answer('y');
-    expect(screen.getScreen()).toContain('Apply everything now?');
-    await answer('');
-    expect(runs).toEqual([{ inventory: file }]);
+    expect(screen.getScreen()).toContain('Apply everything now? (y/N)');
+    await answer(''); // Enter: the hosts are left alone
+    expect(runs).toEqual([]);
+    expect(screen.getScreen()).toContain('What would you like to do?');
     const inv = readInventory(file);
     expect(inv.groups.get('web')).toEqual(['web-01', 'web-02', 'web-03']);
     expect(inv.hosts.get('web-03')).toMatchObject({ address: '10.0.0.23', user: 'deploy' });
@@ -151,12 +152,52 @@ describe('wizard: the menu of an existing inventory', () => {
     expect(screen.getScreen()).toContain('nginx_worker_connections must be at least 1');
     await clearAndAnswer('0', '2048');
     await choose('Done');
-    expect(screen.getScreen()).toContain('Apply the change to the hosts now?');
-    await answer('n');
+    expect(screen.getScreen()).toContain('Apply the change to the hosts now? (y/N)');
+    await answer(''); // Enter: the hosts are left alone
     expect(runs).toEqual([]);
     const vars = readInventory(file).hosts.get('web-01')!.vars;
     expect(vars).toMatchObject({ vip: '10.0.0.101', app_port: 8080, nginx_client_max_body_size: '8m', nginx_worker_connections: 2048 });
     quit();
     await expect(done).resolves.toBe(0);
   }, budget({ prompts: 16 }));
+  it('lists the failures of a failed run above the menu it comes back to, escaped, and exits with the run\'s code', async () => {
+    const failed: RunOutcome = {
+      code: 2,
+      failures: [
+        { host: 'app-01', role: 'app', step: 'service app', error: 'systemctl exited 1\nJob for app.service failed \u001b[2J\u001b]0;owned\u0007' },
+        { host: 'db-01', error: 'unreachable: cannot connect to 10.0.0.41:22: timed out' },
+      ],
+    };
+    const done = runWizard({ cwd, out: log.out, ...offlineOptions(runs, [failed]) });
+    await firstPrompt();
+    await answer('');
+    await answer(''); // Apply everything
+    expect(runs).toEqual([{ inventory: file }]);
+    // Back in the menu, not out of the wizard; what failed is listed above it.
+    expect(screen.getScreen()).toContain('What would you like to do?');
+    const shown = log.text().slice(log.text().lastIndexOf('The run failed'));
+    expect(shown).toContain([
+      'The run failed on 2 hosts:',
+      '  app-01  app › service app: systemctl exited 1',
+      '            Job for app.service failed \\x1b[2J\\x1b]0;owned\\x07',
+      '  db-01   unreachable: cannot connect to 10.0.0.41:22: timed out',
+      'Fix the cause (the role, a variable, the host), then apply again.',
+    ].join('\n'));
+    expect(log.text()).not.toContain('\u001b');
+    // A run that then succeeds clears the list.
+    await answer(''); // Apply everything again (the default is the last action)
+    expect(runs).toHaveLength(2);
+    expect(log.text().split('The run failed')).toHaveLength(2);
+    quit();
+    await expect(done).resolves.toBe(0);
+  }, budget({ prompts: 4 }));
+
+  it('quits with the failed run\'s exit code', async () => {
+    const done = runWizard({ cwd, out: log.out, ...offlineOptions(runs, [{ code: 2, failures: [{ host: 'web-01', role: 'nginx', step: 'service nginx', error: 'exit 1' }] }]) });
+    await firstPrompt();
+    await answer('');
+    await answer('');
+    quit();
+    await expect(done).resolves.toBe(2);
+  }, budget({ prompts: 3 }));
 });

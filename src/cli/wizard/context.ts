@@ -4,7 +4,7 @@ import { findProjectRoot } from '../../core/project-config.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { palette, useColor } from '../render/style.ts';
-import type { RunRequest } from './run.ts';
+import type { RunOutcome, RunRequest } from './run.ts';
 import type { ScanTarget } from './host-keys.ts';
 
 export interface WizardOptions {
@@ -19,7 +19,7 @@ export interface WizardOptions {
   /** Fetches the public host key a host presents (default: an SSH handshake; tests inject keys). */
   scanHostKey?: (target: ScanTarget) => Promise<Buffer>;
   /** Plans and applies (default: run.ts; tests replace it to stay off the network). */
-  planAndApply?: (ctx: WizardContext, request: RunRequest) => Promise<number>;
+  planAndApply?: (ctx: WizardContext, request: RunRequest) => Promise<RunOutcome>;
 }
 
 export interface WizardContext {

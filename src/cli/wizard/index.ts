@@ -26,12 +26,16 @@ export async function runWizard(options: WizardOptions = {}): Promise<number> {
     if (!created) return EXIT.ok;
     const inventory = readInventory(created.file);
     await trustHostKeys(ctx, [...inventory.hosts.values()], inventory.knownHosts);
-    const go = await confirm({ message: 'Check what the hosts need and set the stack up now?', default: true });
+    // Only a check: nothing changes on a host before the plan is shown and its apply chosen.
+    const go = await confirm({ message: 'Check what the hosts need now? (the plan comes before any change)', default: true });
     if (!go) {
       ctx.say(`Later: run \`provision\` and choose ${ctx.show(created.file)}, or \`provision apply -i ${ctx.show(created.file)}\`.`);
       return EXIT.ok;
     }
-    return await (options.planAndApply ?? planAndApply)(ctx, { inventory: created.file });
+    const outcome = await (options.planAndApply ?? planAndApply)(ctx, { inventory: created.file });
+    // A run that did not converge every host goes on in the menu, its failures listed above it.
+    if (outcome.code === EXIT.ok || outcome.code === EXIT.interrupted) return outcome.code;
+    return await inventoryMenu(ctx, created.file, outcome);
   } catch (err) {
     if (isPromptExit(err) || err instanceof UserAbort) {
       // Files are only ever replaced whole (temp file + rename), so leaving here cannot half-write one.

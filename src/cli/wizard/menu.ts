@@ -19,7 +19,8 @@ import { EXIT } from '../exit-codes.ts';
 import { isPromptExit, type WizardContext } from './context.ts';
 import { addHostToInventoryText, parseVarInput, setVarInInventoryText, topLevelVars } from './edit-inventory.ts';
 import { trustHostKeys } from './host-keys.ts';
-import { hasCommand, planAndApply, playbookFor, runProvisionCommand, wizardRoles, type RunRequest } from './run.ts';
+import { failureList } from './run-failures.ts';
+import { hasCommand, planAndApply, playbookFor, runProvisionCommand, wizardRoles, type RunOutcome, type RunRequest } from './run.ts';
 import { STACK_SECRETS } from './secrets.ts';
 import { describeInventory } from './start.ts';
 import { nextHostName, TIERS } from './tiers.ts';
@@ -28,7 +29,7 @@ import { writeInventoryFile } from './write-inventory.ts';
 
 type Action = 'apply' | 'role' | 'add' | 'drift' | 'verify' | 'vars' | 'keys' | 'graph' | 'quit';
 
-function run(ctx: WizardContext, request: RunRequest): Promise<number> {
+function run(ctx: WizardContext, request: RunRequest): Promise<RunOutcome> {
   return (ctx.options.planAndApply ?? planAndApply)(ctx, request);
 }
 
@@ -43,7 +44,7 @@ function playbookRoles(ctx: WizardContext, inventory: Inventory): Map<string, st
   return roles;
 }
 
-async function rerunRole(ctx: WizardContext, inventory: Inventory): Promise<number> {
+async function rerunRole(ctx: WizardContext, inventory: Inventory): Promise<RunOutcome> {
   const roles = playbookRoles(ctx, inventory);
   const source = wizardRoles(ctx.cwd);
   const described = await Promise.all(
@@ -71,7 +72,7 @@ function requireNative(inventory: Inventory): void {
   }
 }
 
-async function addHost(ctx: WizardContext, inventory: Inventory): Promise<number> {
+async function addHost(ctx: WizardContext, inventory: Inventory): Promise<RunOutcome> {
   requireNative(inventory);
   const known = TIERS.map((t) => t.tier as string).filter((t) => inventory.groups.has(t));
   const groups = [...known, ...[...inventory.groups.keys()].filter((g) => !known.includes(g))];
@@ -102,7 +103,8 @@ async function addHost(ctx: WizardContext, inventory: Inventory): Promise<number
   const updated = readInventory(inventory.file);
   await trustHostKeys(ctx, [updated.hosts.get(name)!], updated.knownHosts);
   ctx.say(`${name} joins the stack when everything is applied: the other tiers' configs list it (e.g. HAProxy's backends, nginx's upstream).`);
-  if (!(await confirm({ message: 'Apply everything now?', default: true }))) return EXIT.ok;
+  // Enter changes nothing on the hosts (here, and again at the plan).
+  if (!(await confirm({ message: 'Apply everything now?', default: false }))) return { code: EXIT.ok };
   return run(ctx, { inventory: inventory.file });
 }
 
@@ -150,7 +152,7 @@ function varProblem(name: string, value: string, inventory: Inventory): string |
   return undefined;
 }
 
-async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<number> {
+async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<RunOutcome> {
   requireNative(inventory);
   let changed = false;
   // The values of variables a role declares secret (and the sudo password) are never shown.
@@ -202,16 +204,23 @@ async function editVariables(ctx: WizardContext, inventory: Inventory): Promise<
     ctx.say(ctx.c.ok(`${name} set in ${ctx.show(inventory.file)}.`));
     changed = true;
   }
-  if (!changed) return EXIT.ok;
-  if (!(await confirm({ message: 'Apply the change to the hosts now?', default: true }))) return EXIT.ok;
+  if (!changed) return { code: EXIT.ok };
+  if (!(await confirm({ message: 'Apply the change to the hosts now?', default: false }))) return { code: EXIT.ok };
   return run(ctx, { inventory: inventory.file });
 }
 
-/** The menu over an existing inventory; returns the exit code of the last action. */
-export async function inventoryMenu(ctx: WizardContext, file: string): Promise<number> {
-  let code: number = EXIT.ok;
+/**
+ * The menu over an existing inventory; returns the exit code of the last action. `after`: a run that
+ * came before (the first apply of a new inventory), whose failures are listed above the menu.
+ */
+export async function inventoryMenu(ctx: WizardContext, file: string, after?: RunOutcome): Promise<number> {
+  let outcome: RunOutcome = after ?? { code: EXIT.ok };
   let last: Action = 'apply';
   for (;;) {
+    // A run that failed comes back here rather than ending the wizard: what failed, then what to do next.
+    if (outcome.failures?.length) {
+      ctx.say(`\n${failureList(outcome.failures, { color: ctx.color })}Fix the cause (the role, a variable, the host), then apply again.`);
+    }
     let inventory: Inventory;
     try {
       inventory = readInventory(file);
@@ -236,43 +245,43 @@ export async function inventoryMenu(ctx: WizardContext, file: string): Promise<n
         { name: 'Quit', value: 'quit' },
       ],
     });
-    if (action === 'quit') return code;
+    if (action === 'quit') return outcome.code;
     last = action;
     try {
       switch (action) {
         case 'apply':
-          code = await run(ctx, { inventory: file });
+          outcome = await run(ctx, { inventory: file });
           break;
         case 'role':
-          code = await rerunRole(ctx, inventory);
+          outcome = await rerunRole(ctx, inventory);
           break;
         case 'add':
-          code = await addHost(ctx, inventory);
+          outcome = await addHost(ctx, inventory);
           break;
         case 'drift':
-          code = await run(ctx, { inventory: file, purpose: 'drift' });
+          outcome = await run(ctx, { inventory: file, purpose: 'drift' });
           break;
         case 'verify':
-          code = await runProvisionCommand(ctx, ['verify', '-i', file]);
+          outcome = { code: await runProvisionCommand(ctx, ['verify', '-i', file]) };
           break;
         case 'vars':
-          code = await editVariables(ctx, inventory);
+          outcome = await editVariables(ctx, inventory);
           break;
         case 'keys': {
-          const outcome = await trustHostKeys(ctx, [...inventory.hosts.values()], inventory.knownHosts);
-          code = outcome.refused.length || outcome.unreachable.length ? EXIT.unreachable : EXIT.ok;
+          const trusted = await trustHostKeys(ctx, [...inventory.hosts.values()], inventory.knownHosts);
+          outcome = { code: trusted.refused.length || trusted.unreachable.length ? EXIT.unreachable : EXIT.ok };
           break;
         }
         case 'graph':
           ctx.say(topologyGraph(inventory, 'mermaid'));
-          code = EXIT.ok;
+          outcome = { code: EXIT.ok };
           break;
       }
     } catch (err) {
       // A mistake in the inventory or a host that is down ends the action, not the session.
       if (isPromptExit(err) || !(err instanceof ScaleupError)) throw err;
       ctx.say(ctx.c.failed(`error: ${err.message}`));
-      code = EXIT.usage;
+      outcome = { code: EXIT.usage };
     }
   }
 }
