@@ -32,6 +32,19 @@ describe('host ranges', () => {
     expect(expandHostRange('r[1:2]-[a:b]')).toEqual(['r1-a', 'r1-b', 'r2-a', 'r2-b']);
     expect(expandHostRange('plain-host')).toEqual(['plain-host']);
   });
+
+  it('a huge range is an error at its line, not a list built in memory', () => {
+    const dir = project({ hosts: '[web]\nweb[0:99999999] ansible_host=10.0.0.1\n' });
+    expect(errorOf(() => readInventory(path.join(dir, 'hosts'))).message).toMatch(/hosts:2:4: .*the range gives more than 10000 hosts/);
+  });
+
+  it('ranges that each stay under the limit may not add up to more than 10000 hosts in one inventory (the lines after are not read)', () => {
+    const lines = Array.from({ length: 3 }, (_, i) => `h${i}-[0000:9999]`);
+    const dir = project({ hosts: `[web]\n${lines.join('\n')}\n` });
+    const err = errorOf(() => readInventory(path.join(dir, 'hosts')));
+    expect(err).toBeInstanceOf(InventoryError);
+    expect(err.message).toMatch(/hosts:3:1: .*the inventory defines more than 10000 hosts \(host ranges included\)/);
+  }, 60_000);
 });
 
 describe('INI values, read as Ansible reads them', () => {
