@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -169,6 +169,36 @@ describe('errors in group_vars/ and host_vars/ files name that file', () => {
     const bad = project({ 'inventory.yml': native, 'group_vars/web.yml': 'ansible_user: deploy\n' });
     expect(errorOf(() => readInventory(path.join(bad, 'inventory.yml'))).message)
       .toMatch(/group_vars\/web\.yml:1:1: ansible_user: ansible_user has no effect with a scaleup-format inventory/);
+  });
+});
+
+describe('symbolic links in group_vars/ and host_vars/', () => {
+  const ini = '[web]\nweb-01 ansible_host=10.0.0.1\n[app]\napp-01 ansible_host=10.0.0.2\n';
+
+  it('a link to a file outside the inventory\'s folder is an error at the link, and the file is not read', () => {
+    const outside = project({ 'credentials': 'aws_secret_access_key = not-for-the-inventory\n' });
+    const dir = project({ hosts: ini });
+    mkdirSync(path.join(dir, 'group_vars'));
+    symlinkSync(path.join(outside, 'credentials'), path.join(dir, 'group_vars/all.yml'));
+    const message = errorOf(() => readInventory(path.join(dir, 'hosts'))).message;
+    expect(message).toMatch(/group_vars\/all\.yml: a symbolic link to \/.*\/credentials, outside the inventory's folder/);
+    expect(message).not.toContain('not-for-the-inventory');
+  });
+
+  it('a folder link back up the tree is an error, not a walk that repeats until the path is too long', () => {
+    const dir = project({ hosts: ini, 'group_vars/web/main.yml': 'listen: 80\n' });
+    symlinkSync('..', path.join(dir, 'group_vars/web/loop'));
+    expect(errorOf(() => readInventory(path.join(dir, 'hosts'))).message).toMatch(/group_vars\/web\/loop: a symbolic link to the folder .*group_vars, which holds the link \(a loop\)/);
+  });
+
+  it('links that stay inside the folder are followed, two names may share one folder', () => {
+    const dir = project({ hosts: ini, 'shared/backend/main.yml': 'listen: 80\n' });
+    mkdirSync(path.join(dir, 'group_vars'));
+    symlinkSync('../shared/backend', path.join(dir, 'group_vars/web'));
+    symlinkSync(path.join(dir, 'shared/backend'), path.join(dir, 'group_vars/app'));
+    const inv = readInventory(path.join(dir, 'hosts'));
+    expect(inv.hosts.get('web-01')!.vars.listen).toBe(80);
+    expect(inv.hosts.get('app-01')!.vars.listen).toBe(80);
   });
 });
 
