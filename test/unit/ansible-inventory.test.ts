@@ -216,6 +216,14 @@ describe('ssh arguments, become and the become password', () => {
     expect(viaCommand.warnings).toBeUndefined();
   });
 
+  it('refuses every other ProxyCommand at its line (it would run a local command, or connect straight past the proxy)', () => {
+    for (const command of ['nc -X connect -x proxy:3128 %h %p', 'ssh -W %h:%p -o ProxyCommand=touch\\ /tmp/x jump', 'sh -c \\"ssh -W %h:%p jump\\"']) {
+      const message = errorOf(() => inventoryWith(`ansible_ssh_common_args='-o ProxyCommand="${command}"'`)).message;
+      expect(message).toMatch(/hosts:5:25: .*ansible_ssh_common_args: -o ProxyCommand is not supported .*use -o ProxyJump=/);
+    }
+    expect(inventoryWith(`ansible_ssh_common_args='-o ProxyCommand=none'`).hosts.get('web-01')!.proxyJump).toBeUndefined();
+  });
+
   it('sends become through sudo -u for a become_user, and not at all when already that user', () => {
     const inv = inventoryWith('ansible_become=true\nansible_become_user=app');
     const h = inv.hosts.get('web-01')!;
