@@ -103,7 +103,7 @@ export function takeAnsibleVars(
 
 /**
  * The jump host of `-J [user@]host[:port]`, `-o ProxyJump=…` or `-o ProxyCommand="ssh -W %h:%p …"`
- * in an ssh arguments variable; every other option is named as ignored.
+ * in an ssh arguments variable; any other ProxyCommand is an error, every other option is named as ignored.
  */
 function jumpFromSshArgs(name: string, d: Def, source: LocatedSource, errors: InventoryError[], ignored: IgnoredAnsible[]): Def | undefined {
   if (typeof d.value !== 'string') {
@@ -130,9 +130,17 @@ function jumpFromSshArgs(name: string, d: Def, source: LocatedSource, errors: In
       const key = m?.[1]?.toLowerCase();
       if (key === 'proxyjump') spec = m![2]!;
       else if (key === 'proxycommand') {
-        const fromCommand = jumpFromProxyCommand(m![2]!);
+        // Any other command is refused, not skipped: scaleup never runs a command an inventory names,
+        // and connecting straight to an address the inventory meant to reach through a proxy would
+        // reach another machine, or none.
+        const command = m![2]!.trim();
+        const fromCommand = jumpFromProxyCommand(command);
         if (fromCommand) spec = fromCommand;
-        else ignored.push({ what: `${name} option -o ProxyCommand (only "ssh -W %h:%p [user@]host" is understood)`, path: d.path });
+        else if (command.toLowerCase() !== 'none') {
+          errors.push(source.error(d.path, `${name}: -o ProxyCommand is not supported (scaleup never runs a local command an inventory names); ` +
+            'only "ssh -W %h:%p [-p PORT] [user@]host" is understood, as a jump host: use -o ProxyJump=[user@]host[:port] instead'));
+          return undefined;
+        }
       } else ignored.push({ what: `${name} option -o ${arg}`, path: d.path });
     } else ignored.push({ what: `${name} option ${arg === undefined ? w : `${w} ${arg}`}`, path: d.path });
   }

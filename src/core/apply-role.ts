@@ -15,7 +15,7 @@ import type { EventSink, StepResult } from './results.ts';
 import type { Redactor } from './secret.ts';
 import { shownLine, shownResult, shownText } from './shown-text.ts';
 import type { Change, Handler, ProbeOutput, Step, StepContext } from './steps/step.ts';
-import { TRACED_ANSWER_CHARS, tracedText } from './trace.ts';
+import { tracedAnswer, tracedText } from './trace.ts';
 
 export interface RoleRun {
   role: string;
@@ -185,7 +185,7 @@ function decisionEvent(run: RoleRun, step: Step, answer: ProbeOutput, changes: C
     step: shownLine(step.name, redactor),
     probe: tracedText(step.probe(run.ctx), redactor),
     // The host's answer is untrusted text that may quote a secret (a config file's line): masked, escaped.
-    answer: { exitCode: answer.exitCode, output: tracedText(answer.stdout.trim(), redactor, TRACED_ANSWER_CHARS) },
+    answer: { exitCode: answer.exitCode, output: tracedAnswer(answer.stdout.trim(), redactor) },
     changes: changes.map((c) => shownLine(c.summary, redactor)),
   };
 }

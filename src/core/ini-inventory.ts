@@ -12,7 +12,7 @@
 import { parse as parseYaml } from 'yaml';
 import { InventoryError, type SourceLocation } from './errors.ts';
 import type { AnsibleGroupData } from './inventory-schema.ts';
-import { expandHostRange, HostRangeError } from './host-range.ts';
+import { expandHostRange, HostRangeError, MAX_RANGE_HOSTS } from './host-range.ts';
 import type { LocatedSource } from './located-source.ts';
 import { splitShellWords, ShellWordsError } from './shell-words.ts';
 import { formatField, type Path, throwIfAny } from './yaml-source.ts';
@@ -118,6 +118,12 @@ export interface IniInventory {
   source: LocatedSource;
 }
 
+/**
+ * Most hosts one inventory may define. Each range is capped already, but a few lines of ranges would
+ * still make a small file stand for millions of hosts (and the loader run out of memory on them).
+ */
+export const MAX_INVENTORY_HOSTS = MAX_RANGE_HOSTS;
+
 /** Reads INI inventory text. Throws InventoryError(s) at line:column for every line it cannot read. */
 export function parseIniInventory(text: string, file: string, display: string): IniInventory {
   const source = new IniSource(file, display);
@@ -129,9 +135,13 @@ export function parseIniInventory(text: string, file: string, display: string): 
   const varsSections: { name: string; line: number }[] = [];
   let current = 'all';
   let kind: (typeof SECTION_KINDS)[number] = 'hosts';
+  /** Every host named so far, to stop at MAX_INVENTORY_HOSTS (the lines after it are not read). */
+  const hostNames = new Set<string>();
+  let tooMany = false;
 
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
+    if (tooMany) return;
     const lineNo = index + 1;
     const indent = raw.length - raw.trimStart().length;
     const line = raw.trim();
@@ -208,6 +218,11 @@ export function parseIniInventory(text: string, file: string, display: string): 
     } catch (err) {
       if (!(err instanceof HostRangeError)) throw err;
       throw new InventoryError(err.reason, { file: display, line: lineNo, column: first.column + err.column, field: formatField([current, 'hosts', first.text]) });
+    }
+    for (const name of names) hostNames.add(name);
+    if (hostNames.size > MAX_INVENTORY_HOSTS) {
+      tooMany = true;
+      throw new InventoryError(`the inventory defines more than ${MAX_INVENTORY_HOSTS} hosts (host ranges included)`, { file: display, line: lineNo, column: first.column, field: formatField([current, 'hosts', first.text]) });
     }
     const vars: Record<string, unknown> = {};
     const positions: [string, Position][] = [];

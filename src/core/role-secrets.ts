@@ -32,9 +32,16 @@ export function secretVariableNames(roles: Role[]): Set<string> {
   return new Set([BECOME_PASSWORD, ...roles.flatMap((r) => r.secrets ?? [])]);
 }
 
-/** Every value of every declared secret variable of every role, on every host (Secrets and plain text). */
+/**
+ * Every value of every declared secret variable of every role, on every host (Secrets and plain text),
+ * and each host's sudo password, which no role declares.
+ */
 export function roleSecretValues(inventory: Inventory, roles: Role[]): (string | Secret)[] {
   const values: (string | Secret)[] = [];
+  for (const host of inventory.hosts.values()) {
+    const value = secretValue(host.vars[BECOME_PASSWORD]);
+    if (value !== undefined) values.push(value);
+  }
   for (const role of roles) {
     for (const name of role.secrets ?? []) {
       for (const host of inventory.hosts.values()) {
@@ -47,8 +54,9 @@ export function roleSecretValues(inventory: Inventory, roles: Role[]): (string |
 }
 
 /**
- * The declared secret variables that are set in plain text rather than in the vault, one entry per
- * variable with every distinct place it is set (never the value), in the order the roles list them.
+ * The declared secret variables (and the sudo password) that are set in plain text rather than in the
+ * vault, one entry per variable with every distinct place it is set (never the value): the sudo
+ * password first, then in the order the roles list them.
  */
 export function plainTextSecrets(inventory: Inventory, roles: Role[]): PlainSecret[] {
   const found = new Map<string, Map<string, SourceLocation>>();
@@ -57,6 +65,9 @@ export function plainTextSecrets(inventory: Inventory, roles: Role[]): PlainSecr
     places.set(`${location.file}\0${location.line ?? ''}\0${location.field ?? ''}`, location);
     found.set(name, places);
   };
+  for (const host of inventory.hosts.values()) {
+    if (typeof secretValue(host.vars[BECOME_PASSWORD]) === 'string') note(BECOME_PASSWORD, locateField(inventory, hostField(host.name, 'vars', BECOME_PASSWORD)));
+  }
   for (const role of roles) {
     for (const name of role.secrets ?? []) {
       for (const host of inventory.hosts.values()) {

@@ -88,3 +88,17 @@ export function tracedText(text: string, redactor: Redactor, max = TRACED_COMMAN
   const cut = shown.slice(0, max).replace(/\\[^\s]{0,8}$|\*+$/, '');
   return `${cut}… [${shown.length - cut.length} more characters not shown]`;
 }
+
+/**
+ * A probe's answer as a trace shows it (see tracedText), with every long run of base64 or hex (a
+ * file's content as the probe sends it for a diff, a digest of a password hash) left out: the
+ * Redactor finds a secret in base64 only where its encoding starts at the secret, and a digest of a
+ * password can be guessed at offline, while neither tells a person anything.
+ */
+export function tracedAnswer(text: string, redactor: Redactor): string {
+  const hidden = text.replace(ENCODED_RUN, (run) => `[${run.length} encoded characters not shown]`);
+  return tracedText(hidden, redactor, TRACED_ANSWER_CHARS);
+}
+
+/** 32 or more characters of base64 (hex included), with its padding. */
+const ENCODED_RUN = /[A-Za-z0-9+/]{32,}={0,2}/g;

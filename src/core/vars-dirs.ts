@@ -2,11 +2,11 @@
 // `NAME` (or a folder `NAME/` of files, read in sorted order, sub-folders included), then `NAME.yml`,
 // `NAME.yaml`, `NAME.json` — the order Ansible's host_group_vars plugin reads them in, the later file
 // winning. Each holds a YAML map of variables (YAML 1.1, as Ansible reads it).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { InventoryError } from './errors.ts';
+import { InventoryError } from './errors.ts';
 import { AnsibleHostVars, errorMap } from './inventory-schema.ts';
-import { issuesToErrors, readYamlFile, type YamlSource } from './yaml-source.ts';
+import { displayPath, issuesToErrors, readYamlFile, type YamlSource } from './yaml-source.ts';
 
 /** The extensions Ansible reads in these folders; '' is a file without one. */
 const EXTENSIONS = ['', '.yml', '.yaml', '.json'];
@@ -25,49 +25,93 @@ export interface VarsDirs {
   host: Map<string, VarsFile[]>;
 }
 
-function kindOf(p: string): 'file' | 'dir' | undefined {
-  try {
-    const st = statSync(p);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * How the files are found: every path must resolve inside the inventory's folder (`root`, its real
+ * path). A link out of it (`group_vars/all.yml -> ~/.aws/credentials`, in a project copied from
+ * elsewhere) would read a file the project does not hold and quote its lines in an error; a folder
+ * link back up the tree would be walked again and again. Both are errors at the link.
+ */
+class VarsWalk {
+  constructor(
+    readonly root: string,
+    readonly errors: InventoryError[],
+  ) {}
 
-/** Files of a `NAME/` folder, sorted, hidden ones and other extensions left out (as Ansible does). */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    if (entry.startsWith('.')) continue;
-    const p = path.join(dir, entry);
-    const kind = kindOf(p);
-    if (kind === 'dir') out.push(...filesUnder(p));
-    else if (kind === 'file' && EXTENSIONS.includes(path.extname(entry))) out.push(p);
-  }
-  return out;
-}
-
-/** The names one folder (`group_vars/`) has files for, each with its files in the order they apply. */
-function namesIn(dir: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (kindOf(dir) !== 'dir') return out;
-  const names = new Set<string>();
-  for (const entry of readdirSync(dir)) {
-    if (entry.startsWith('.')) continue;
-    const ext = path.extname(entry);
-    names.add(EXTENSIONS.includes(ext) && kindOf(path.join(dir, entry)) === 'file' ? entry.slice(0, entry.length - ext.length) : entry);
-  }
-  for (const name of [...names].sort()) {
-    const files: string[] = [];
-    for (const ext of EXTENSIONS) {
-      const p = path.join(dir, name + ext);
-      const kind = kindOf(p);
-      if (kind === 'file') files.push(p);
-      else if (kind === 'dir' && ext === '') files.push(...filesUnder(p));
+  /**
+   * What `p` is once its links are followed; undefined (and an error) for a link that leaves the root,
+   * or for a folder that is one of `within` (the real paths of the folders it is in: a loop).
+   */
+  kindOf(p: string, within: ReadonlySet<string> = new Set()): 'file' | 'dir' | undefined {
+    let st;
+    let real;
+    try {
+      st = statSync(p);
+      real = realpathSync(p);
+    } catch {
+      return undefined;
     }
-    if (files.length) out.set(name, files);
+    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
+    if (!kind) return undefined;
+    if (real !== this.root && !real.startsWith(this.root + path.sep)) {
+      this.errors.push(new InventoryError(`a symbolic link to ${real}, outside the inventory's folder ${this.root}: copy the file into the project instead`, { file: displayPath(p) }));
+      return undefined;
+    }
+    if (kind === 'dir' && within.has(real)) {
+      this.errors.push(new InventoryError(`a symbolic link to the folder ${real}, which holds the link (a loop)`, { file: displayPath(p) }));
+      return undefined;
+    }
+    return kind;
   }
-  return out;
+
+  /** Files of a `NAME/` folder (inside the folders `outer`), sorted, hidden ones and other extensions left out (as Ansible does). */
+  filesUnder(dir: string, outer: ReadonlySet<string>): string[] {
+    const within = new Set([...outer, realpathSync(dir)]);
+    const out: string[] = [];
+    for (const entry of readdirSync(dir).sort()) {
+      if (entry.startsWith('.')) continue;
+      const p = path.join(dir, entry);
+      const ext = path.extname(entry);
+      // Only what would be read is followed: a link from a file Ansible skips does not matter.
+      if (!statIsDir(p) && !EXTENSIONS.includes(ext)) continue;
+      const kind = this.kindOf(p, within);
+      if (kind === 'dir') out.push(...this.filesUnder(p, within));
+      else if (kind === 'file') out.push(p);
+    }
+    return out;
+  }
+
+  /** The names one folder (`group_vars/`) has files for, each with its files in the order they apply. */
+  namesIn(dir: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    if (!statIsDir(dir) || this.kindOf(dir) !== 'dir') return out;
+    const within = new Set([realpathSync(dir)]);
+    const names = new Set<string>();
+    for (const entry of readdirSync(dir)) {
+      if (entry.startsWith('.')) continue;
+      const ext = path.extname(entry);
+      names.add(EXTENSIONS.includes(ext) && !statIsDir(path.join(dir, entry)) ? entry.slice(0, entry.length - ext.length) : entry);
+    }
+    for (const name of [...names].sort()) {
+      const files: string[] = [];
+      for (const ext of EXTENSIONS) {
+        const p = path.join(dir, name + ext);
+        if (!existsSync(p)) continue;
+        const kind = this.kindOf(p, within);
+        if (kind === 'file') files.push(p);
+        else if (kind === 'dir' && ext === '') files.push(...this.filesUnder(p, within));
+      }
+      if (files.length) out.set(name, files);
+    }
+    return out;
+  }
+}
+
+function statIsDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function readVarsFile(name: string, file: string, kind: string, errors: InventoryError[]): VarsFile | undefined {
@@ -90,9 +134,10 @@ function readVarsFile(name: string, file: string, kind: string, errors: Inventor
 
 /** Reads `group_vars/` and `host_vars/` in `dir`; every problem is added to `errors` at its file:line. */
 export function readVarsDirs(dir: string, errors: InventoryError[]): VarsDirs {
+  const walk = new VarsWalk(realpathSync(dir), errors);
   const read = (folder: 'group_vars' | 'host_vars') => {
     const out = new Map<string, VarsFile[]>();
-    for (const [name, files] of namesIn(path.join(dir, folder))) {
+    for (const [name, files] of walk.namesIn(path.join(dir, folder))) {
       const kind = `${folder} file`;
       out.set(name, files.map((f) => readVarsFile(name, f, kind, errors)).filter((v): v is VarsFile => v !== undefined));
     }

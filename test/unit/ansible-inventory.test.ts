@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,19 @@ describe('host ranges', () => {
     expect(expandHostRange('r[1:2]-[a:b]')).toEqual(['r1-a', 'r1-b', 'r2-a', 'r2-b']);
     expect(expandHostRange('plain-host')).toEqual(['plain-host']);
   });
+
+  it('a huge range is an error at its line, not a list built in memory', () => {
+    const dir = project({ hosts: '[web]\nweb[0:99999999] ansible_host=10.0.0.1\n' });
+    expect(errorOf(() => readInventory(path.join(dir, 'hosts'))).message).toMatch(/hosts:2:4: .*the range gives more than 10000 hosts/);
+  });
+
+  it('ranges that each stay under the limit may not add up to more than 10000 hosts in one inventory (the lines after are not read)', () => {
+    const lines = Array.from({ length: 3 }, (_, i) => `h${i}-[0000:9999]`);
+    const dir = project({ hosts: `[web]\n${lines.join('\n')}\n` });
+    const err = errorOf(() => readInventory(path.join(dir, 'hosts')));
+    expect(err).toBeInstanceOf(InventoryError);
+    expect(err.message).toMatch(/hosts:3:1: .*the inventory defines more than 10000 hosts \(host ranges included\)/);
+  }, 60_000);
 });
 
 describe('INI values, read as Ansible reads them', () => {
@@ -159,6 +172,36 @@ describe('errors in group_vars/ and host_vars/ files name that file', () => {
   });
 });
 
+describe('symbolic links in group_vars/ and host_vars/', () => {
+  const ini = '[web]\nweb-01 ansible_host=10.0.0.1\n[app]\napp-01 ansible_host=10.0.0.2\n';
+
+  it('a link to a file outside the inventory\'s folder is an error at the link, and the file is not read', () => {
+    const outside = project({ 'credentials': 'aws_secret_access_key = not-for-the-inventory\n' });
+    const dir = project({ hosts: ini });
+    mkdirSync(path.join(dir, 'group_vars'));
+    symlinkSync(path.join(outside, 'credentials'), path.join(dir, 'group_vars/all.yml'));
+    const message = errorOf(() => readInventory(path.join(dir, 'hosts'))).message;
+    expect(message).toMatch(/group_vars\/all\.yml: a symbolic link to \/.*\/credentials, outside the inventory's folder/);
+    expect(message).not.toContain('not-for-the-inventory');
+  });
+
+  it('a folder link back up the tree is an error, not a walk that repeats until the path is too long', () => {
+    const dir = project({ hosts: ini, 'group_vars/web/main.yml': 'listen: 80\n' });
+    symlinkSync('..', path.join(dir, 'group_vars/web/loop'));
+    expect(errorOf(() => readInventory(path.join(dir, 'hosts'))).message).toMatch(/group_vars\/web\/loop: a symbolic link to the folder .*group_vars, which holds the link \(a loop\)/);
+  });
+
+  it('links that stay inside the folder are followed, two names may share one folder', () => {
+    const dir = project({ hosts: ini, 'shared/backend/main.yml': 'listen: 80\n' });
+    mkdirSync(path.join(dir, 'group_vars'));
+    symlinkSync('../shared/backend', path.join(dir, 'group_vars/web'));
+    symlinkSync(path.join(dir, 'shared/backend'), path.join(dir, 'group_vars/app'));
+    const inv = readInventory(path.join(dir, 'hosts'));
+    expect(inv.hosts.get('web-01')!.vars.listen).toBe(80);
+    expect(inv.hosts.get('app-01')!.vars.listen).toBe(80);
+  });
+});
+
 describe('ssh arguments, become and the become password', () => {
   const inventoryWith = (vars: string) => {
     const dir = project({ hosts: `[web]\nweb-01 ansible_host=10.0.0.1 ansible_user=deploy\n\n[web:vars]\n${vars}\n` });
@@ -171,6 +214,14 @@ describe('ssh arguments, become and the become password', () => {
     const viaCommand = inventoryWith(`ansible_ssh_common_args='-o ProxyCommand="ssh -W %h:%p -q -p 2200 jump@bastion.example.com"'`);
     expect(viaCommand.hosts.get('web-01')!.proxyJump).toBe('jump@bastion.example.com:2200');
     expect(viaCommand.warnings).toBeUndefined();
+  });
+
+  it('refuses every other ProxyCommand at its line (it would run a local command, or connect straight past the proxy)', () => {
+    for (const command of ['nc -X connect -x proxy:3128 %h %p', 'ssh -W %h:%p -o ProxyCommand=touch\\ /tmp/x jump', 'sh -c \\"ssh -W %h:%p jump\\"']) {
+      const message = errorOf(() => inventoryWith(`ansible_ssh_common_args='-o ProxyCommand="${command}"'`)).message;
+      expect(message).toMatch(/hosts:5:25: .*ansible_ssh_common_args: -o ProxyCommand is not supported .*use -o ProxyJump=/);
+    }
+    expect(inventoryWith(`ansible_ssh_common_args='-o ProxyCommand=none'`).hosts.get('web-01')!.proxyJump).toBeUndefined();
   });
 
   it('sends become through sudo -u for a become_user, and not at all when already that user', () => {

@@ -125,3 +125,24 @@ describe('inventory variables no role reads', () => {
     ]);
   });
 });
+
+describe('a sudo password in plain text (become_password, ansible_become_password)', () => {
+  const SUDO_PW = 'plain-sudo-pw-77';
+  const ini = path.join(dir, 'sudo.ini');
+  writeFileSync(ini, `[web]\nweb-01 ansible_host=10.0.0.1 ansible_user=deploy ansible_become=true\n\n[web:vars]\nansible_become_password=${SUDO_PW}\n`);
+  const yml = path.join(dir, 'sudo.yml');
+  writeFileSync(yml, `connection: { user: deploy, become: true }\ngroups:\n  web:\n    hosts:\n      web-01: { address: 10.0.0.1, vars: { become_password: "${SUDO_PW}" } }\n`);
+
+  it('is masked by the run\'s redactor, though no role declares it', () => {
+    for (const file of [ini, yml]) expect(redactorFor(readInventory(file), []).redact(`sudo said ${SUDO_PW}`)).toBe('sudo said ***');
+  });
+
+  it('is warned about like every other plain secret, with where it is set and never the value', async () => {
+    const { plainTextSecrets } = await import('../../src/core/role-secrets.ts');
+    const [iniPlain] = plainTextSecrets(readInventory(ini), []);
+    expect(iniPlain).toMatchObject({ name: 'become_password', locations: [expect.objectContaining({ file: expect.stringMatching(/sudo\.ini$/), line: 5 })] });
+    const [ymlPlain] = plainTextSecrets(readInventory(yml), []);
+    expect(ymlPlain).toMatchObject({ name: 'become_password', locations: [expect.objectContaining({ line: 5 })] });
+    expect(JSON.stringify([iniPlain, ymlPlain])).not.toContain(SUDO_PW);
+  });
+});

@@ -1,8 +1,9 @@
 // -v, -vv and -vvv: how many times -v was given, the trace events a run reports when asked (and
 // only then), what the plain output shows at each level, that a secret in a command never shows,
 // and --list-tasks on the sample inventory without any host.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os, { userInfo } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
@@ -17,11 +18,13 @@ import type { RunEvent } from '../../src/core/results.ts';
 import { defineRole } from '../../src/core/role.ts';
 import { runPlays } from '../../src/core/run.ts';
 import { Redactor, Secret } from '../../src/core/secret.ts';
+import { file } from '../../src/core/steps/index.ts';
 import type { Step } from '../../src/core/steps/step.ts';
 import { tracedText, type TraceEvent } from '../../src/core/trace.ts';
 import { cliBudget, provision } from './cli-harness.ts';
 
 const SECRET = 'hunter2-s3cr3t-value';
+const groupName = () => execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
 
 function verbosityOf(args: string[]): unknown {
   const cmd = applyOptions(new Command('apply')).exitOverride().configureOutput({ writeErr: () => {} });
@@ -158,6 +161,27 @@ describe('a traced run on the local shell', () => {
     const text = render(events.filter((e): e is TraceEvent => e.type.startsWith('trace-')), 3);
     expect(text).toContain('***');
     expect(text).not.toContain('hunter2');
+  }, 60_000);
+
+  it('-vv --diff: a file\'s content, which the probe sends in base64, is left out of the probe\'s answer (the secret in it too)', async () => {
+    const target = path.join(dir, 'app.env');
+    // The secret sits at an offset where its base64 is not the base64 of the secret alone.
+    writeFileSync(target, `A=1\nDB_PASSWORD=${SECRET}\n`);
+    const host: Host = { name: 'local-1', address: '127.0.0.1', privateAddress: '127.0.0.1', port: 22, user: 'root', become: false, groups: ['all'], vars: {} };
+    const inventory: Inventory = { file: '/nonexistent/inventory.yml', hosts: new Map([[host.name, host]]), groups: new Map([['all', [host.name]]]), knownHosts: '/nonexistent/known_hosts' };
+    const mode = (statSync(target).mode & 0o777).toString(8).padStart(4, '0');
+    const role = defineRole({ name: 'env-file', description: 'an env file', defaults: {}, steps: () => [file.content({ dest: target, content: 'A=2\n', mode, owner: userInfo().username, group: groupName() })] });
+    const redactor = new Redactor();
+    redactor.add(SECRET);
+    const events: RunEvent[] = [];
+    await runPlays({
+      inventory, plays: [{ name: 'p', hosts: [host], roles: [role] }], redactor, check: true, diff: true, trace: { decisions: true },
+      connect: async (h) => new LocalConnection(h.name), emit: (e) => events.push(e),
+    });
+    const decision = events.find((e) => e.type === 'trace-decision');
+    expect(decision?.answer.output).toMatch(/b64=\[\d+ encoded characters not shown\]/);
+    const encoded = Buffer.from(readFileSync(target)).toString('base64');
+    for (const e of events) expect(JSON.stringify(e)).not.toContain(encoded.slice(0, 24));
   }, 60_000);
 });
 
