@@ -119,6 +119,15 @@ describe('an Ansible INI inventory with group_vars/ and host_vars/ on the lab', 
     expect(peers.stdout).toContain(`${LAB_ADDRESSES['lb-01']}:`);
   }, 120_000);
 
+  it('-vvv names the inventory\'s jump host in the connection line, direct and kept', async () => {
+    const jump = `via deploy@${LAB_ADDRESSES['lb-01']}`;
+    for (const persist of ['0', '30']) {
+      const r = await provision(['apply', '-i', inventory, '-p', 'playbooks/baseline.yml', '--limit', 'web-01', '--check', '-vvv', '--ssh-persist', persist]);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`connect: web-01 \\| .*${jump.replace(/\./g, '\\.')}`));
+    }
+  }, 300_000);
+
   it('ansible_become_user runs commands as that user through sudo -u', async () => {
     expect(await runOn('app-01', 'id -un')).toBe(BECOME_USER);
     expect(await runOn('app-01', 'id -un', false)).toBe('deploy');

@@ -168,7 +168,7 @@ export class SshConnection implements Connection {
         this.#ssh.connection?.on('close', () => (this.#alive = false));
         this.#setup = {
           link: 'direct', address: host.address, port: host.port, user: host.user, hostKey: pinned ? 'pinned' : 'verified',
-          ...(config.proxyJump ? { via: config.proxyJump } : {}),
+          ...(jumpSpec ? { via: jumpSpec } : {}),
         };
         return;
       } catch (err) {

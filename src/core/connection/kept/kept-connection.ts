@@ -110,7 +110,8 @@ export class KeptConnection implements Connection {
     return {
       link: this.reused ? 'kept-reused' : 'kept-new',
       address: config.hostName ?? this.host.address, port: this.host.port, user: this.host.user, hostKey: 'verified-by-keeper',
-      ...(config.proxyJump ? { via: config.proxyJump } : {}),
+      // The inventory's jump host first, as the keeper opened the link (ssh.ts).
+      ...((this.host.proxyJump ?? config.proxyJump) ? { via: this.host.proxyJump ?? config.proxyJump } : {}),
     };
   }
 
