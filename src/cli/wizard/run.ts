@@ -72,6 +72,7 @@ async function checkRun(ctx: WizardContext, project: Project): Promise<RunResult
       redactor: project.redactor,
       check: true,
       diff: true,
+      projectRoot: project.settings.project.root,
       emit: tree?.sink,
       stopRequested: () => stop,
     });
