@@ -118,6 +118,11 @@ function section(big: Deploy, sample: Deploy, archiveBytes: number): string {
     row(`${FILES.toLocaleString('en')} files, ${BYTES / 1024 / 1024} MB (archive ${(archiveBytes / 1024 / 1024).toFixed(1)} MB)`, big),
     row('the sample app (2 files)', sample),
     '',
+    'Reading it: *wall − in-run* is the work on the control node before any host is contacted (copy of the',
+    'source, `tar`, sha256, gzip of incompressible data); the app play is `serial: 1`, so the hosts receive the',
+    'release one after the other, each in one stream (the unpack step: send + unpack + marker). A re-run, or a host',
+    'that has the release, is sent nothing.',
+    '',
     RELEASE_SECTION_END,
   ].join('\n');
 }
