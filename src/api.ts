@@ -2,11 +2,11 @@
 // scaleup ships use nothing else, so each is an example a user can copy. Anything not exported here
 // is internal and may change between versions.
 export { defineRole } from './core/role.ts';
-export type { LogSource, Role, RoleContext, RoleDeclaration, RoleHome, VarsOf } from './core/role.ts';
+export type { LogSource, Preparation, PrepareContext, Role, RoleContext, RoleDeclaration, RoleHome, VarsOf } from './core/role.ts';
 // A role's variables are a zod object (`variables: z.object({ … })`); `vars` has the common shapes.
 export * as z from 'zod';
 export { vars } from './core/role-variables.ts';
-export { pkg, file, service, sysctl, user, command } from './core/steps/index.ts';
+export { pkg, file, service, sysctl, user, command, archive } from './core/steps/index.ts';
 export type { Change, ExecResult, Handler, ProbeOutput, Remote, Step, StepContext } from './core/steps/step.ts';
 export { probeFields } from './core/steps/probe-output.ts';
 export { hostsInGroup } from './core/host-groups.ts';

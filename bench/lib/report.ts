@@ -120,7 +120,20 @@ function noopTable(n: ScaleupNoop): string[] {
   return rows;
 }
 
+/** The section bench/release.ts writes into docs/benchmarks.md; kept as it is when the rest is rewritten. */
+export const RELEASE_SECTION_START = '<!-- release-bench:start -->';
+export const RELEASE_SECTION_END = '<!-- release-bench:end -->';
+
+function releaseSection(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(RELEASE_SECTION_START);
+  const end = text.indexOf(RELEASE_SECTION_END);
+  return at >= 0 && end > at ? text.slice(at, end + RELEASE_SECTION_END.length) : undefined;
+}
+
 export function writeReport(r: Results, file: string): void {
+  const kept = releaseSection(file);
   const m = r.machine;
   const L: string[] = [];
   L.push('# Benchmarks');
@@ -319,5 +332,6 @@ export function writeReport(r: Results, file: string): void {
   }
   L.push('Phases measured at: ' + Object.entries(r.takenAt).map(([k, v]) => `${k} ${v.slice(0, 16).replace('T', ' ')}`).join(', ') + ' (UTC).');
   L.push('');
+  if (kept) L.push(kept, '');
   writeFileSync(file, L.join('\n'));
 }

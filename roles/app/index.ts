@@ -1,20 +1,30 @@
-// The app tier: Node.js from the distribution, the app shipped from the control node as an immutable
-// release (/opt/<name>/releases/<hash>, switched atomically by the `current` link), its env file,
-// and a supervised service on the host's init system.
-import path from 'node:path';
-import { command, defineRole, file, pkg, service, user, type Step } from 'scaleup';
+// The app tier: the user's application (or the sample counter) built and packed once on the control
+// node before any host is contacted, sent to each host as one archive into an immutable release
+// (/opt/<name>/releases/<id>, switched atomically by the `current` link), its env file, and a
+// supervised service on the host's init system.
+import { archive, command, defineRole, file, pkg, quote, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
-import { appPaths, appTemplateVars, appVariables, pruneCommand, readRelease, validateApp } from './vars.ts';
+import { buildRelease, type Release } from './release.ts';
+import { appPaths, appSourceDir, appTemplateVars, appVariables, pruneCommand, releaseLogCommand, sharedLinks, validateApp } from './vars.ts';
+
+/** The file in each release folder that says where the release came from (release.ts, Provenance). */
+export const PROVENANCE_FILE = '.scaleup-release.json';
 
 export default defineRole({
   name: 'app',
-  description: 'The Node.js sample app as atomic releases, with its env file and a supervised service',
+  description: "The user's app (default: the sample counter) as packed, immutable releases, with its env file and a supervised service",
   variables: appVariables,
   required: ['mysql_app_password'],
-  steps(v, { host, facts, hostsIn, dir, varsOf }) {
+  prepare(v, ctx) {
+    const source = appSourceDir(v.app_source, ctx);
+    const links = sharedLinks(v.app_name, v.app_shared_dirs);
+    return { key: JSON.stringify([source, v.app_build, links]), run: () => buildRelease(source, v.app_build, links) };
+  },
+  steps(v, { host, facts, hostsIn, varsOf, prepared }) {
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
-    const release = readRelease(dir, v.app_source);
-    const vars = appTemplateVars(v, host, hostsIn, varsOf, release.id);
+    // Listing steps (--list-tasks) builds nothing: the release is named by what a run would build.
+    const release = prepared as Release | undefined;
+    const vars = appTemplateVars(v, host, hostsIn, varsOf, release?.id ?? '<built before connecting>');
     const { paths } = vars;
     const restart = ['restart app'];
 
@@ -27,19 +37,27 @@ export default defineRole({
             file.template({ src: 'app.respawn.ejs', dest: paths.respawn, mode: '0755', vars, notify: restart }),
             file.template({ src: 'app.init.ejs', dest: paths.initScript, mode: '0755', vars, notify: restart }),
           ];
+    // Kept across releases, and the only places the app may write below /opt/<name>.
+    const shared: Step[] = v.app_shared_dirs.length
+      ? [
+          file.directory({ path: paths.shared, mode: '0755' }),
+          ...v.app_shared_dirs.map((d) => file.directory({ path: `${paths.shared}/${d}`, owner: v.app_user, group: v.app_user, mode: '0750' })),
+        ]
+      : [];
 
     return [
-      pkg.installed(['nodejs', 'node-mysql']),
+      pkg.installed(v.app_packages),
       user.group({ name: v.app_user, system: true }),
       user.present({ name: v.app_user, system: true, group: v.app_user, home: paths.root, shell: '/usr/sbin/nologin' }),
       ...supervision,
       // Code is root's and read-only to the app user.
       file.directory({ path: paths.root, mode: '0755' }),
       file.directory({ path: paths.releases, mode: '0755' }),
-      file.directory({ path: paths.release, mode: '0755' }),
-      ...release.tree.directories.map((d) => file.directory({ path: `${paths.release}/${d}`, mode: '0755' })),
-      ...release.tree.files.map((f) => file.content({ dest: path.posix.join(paths.release, f.path), content: f.content, mode: '0644' })),
-      file.symlink({ path: paths.current, target: paths.release, notify: restart }),
+      ...shared,
+      ...(release
+        ? [archive.unpacked({ dest: paths.release, archive: release.archive, files: { [PROVENANCE_FILE]: JSON.stringify(release.provenance) + '\n' } })]
+        : []),
+      file.symlink({ path: paths.current, target: paths.release, notify: ['record release', ...restart] }),
       command.run({ name: `prune releases of ${v.app_name}`, ...pruneCommand(paths, v.app_releases_keep) }),
       file.directory({ path: paths.configDir, group: v.app_user, mode: '0750' }),
       file.template({
@@ -58,10 +76,15 @@ export default defineRole({
       service.running(v.app_name, { enabled: true }),
     ];
   },
-  handlers: (v, { facts }) => ({
-    ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
-    'restart app': service.restarted(v.app_name),
-  }),
+  handlers: (v, { facts, host, hostsIn, varsOf, prepared }) => {
+    const release = prepared as Release | undefined;
+    const { paths } = appTemplateVars(v, host, hostsIn, varsOf, release?.id ?? '');
+    return {
+      ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
+      'record release': command.run({ name: `record release in ${quote(paths.releaseLog)}`, command: releaseLogCommand(paths.releaseLog, release) }),
+      'restart app': service.restarted(v.app_name),
+    };
+  },
   validate: (inventory, hosts) => validateApp(inventory, hosts),
   // systemd keeps the app's output in its journal; elsewhere its supervisor appends it to a file.
   logs: (v) => [{ unit: v.app_name, files: [`${appPaths(v.app_name, '').logDir}/${v.app_name}.log`] }],

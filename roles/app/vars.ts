@@ -2,14 +2,18 @@
 // values its templates need.
 import path from 'node:path';
 import { quote, type Host, type Inventory, type Vars, vars, z } from 'scaleup';
-import { readTree, type Tree } from '../lib/tree.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars, tierMembers } from '../shared-vars.ts';
 
 export const appVariables = z.object({
   ...sharedVars('db_group', 'app_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
   app_name: vars.text('counter', 'Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it.'),
-  app_source: vars.text('counter', "Directory of the app's files on the control node, relative to roles/app/files/ (or absolute)."),
+  app_source: vars.text('', 'Folder of the app on the control node: relative to the project root (the folder of scaleup.yml), or absolute; empty = the sample app shipped with the role (files/counter).'),
+  app_build: vars.text('', 'Shell command run on the control node in a clean copy of app_source before any host is contacted (e.g. `npm ci --omit=dev`); what it leaves is the release. Empty = no build.'),
+  app_start: vars.text('node server.js', 'Command line that runs the app, in the release folder, as app_user (a shell command line).'),
+  app_packages: vars.list(['nodejs', 'node-mysql'], 'Distribution packages the app needs on its hosts.'),
+  app_env: vars.map('Extra environment variables of the app (name → value; a value may be a vault secret). Cannot redefine the contract\'s own variables.'),
+  app_shared_dirs: vars.list([], 'Folders kept across releases: /opt/<name>/shared/<dir>, writable by app_user, linked into each release at <dir>.'),
   app_user: vars.text('counter', 'System user (and group) the app runs as; it owns nothing it runs from or is configured by.'),
   app_bind_address: vars.text('', "Address the app listens on; empty = the host's private address."),
   app_db_host: vars.text('', 'Database host; empty = the address of the first host of `db_group`.'),
@@ -21,18 +25,17 @@ export const appVariables = z.object({
 export type AppVars = z.output<typeof appVariables>;
 export const appDefaults: AppVars = appVariables.parse({});
 
-export interface Release {
-  /** Short sha256 of the app's files: the release directory's name. */
-  id: string;
-  tree: Tree;
+/** The app's folder on the control node: `app_source` from the project root, or the sample app. */
+export function appSourceDir(source: string, ctx: { dir: string; projectRoot: string }): string {
+  return source ? path.resolve(ctx.projectRoot, source) : path.join(ctx.dir, 'files', 'counter');
 }
 
-/** Reads the app from the control node (`source` relative to the role's files/); the same files always make the same release id. */
-export function readRelease(roleDir: string, source: string): Release {
-  const dir = path.resolve(roleDir, 'files', source);
-  const tree = readTree(dir);
-  if (tree.files.length === 0) throw new Error(`app: no files in ${dir}`);
-  return { id: tree.sha256.slice(0, 12), tree };
+/** The environment the role gives every app (roles/app/README.md, "The environment contract"). */
+export const CONTRACT_ENV = ['NODE_ENV', 'BIND_ADDRESS', 'PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_POOL_SIZE'];
+
+/** Each shared folder's link in a release (relative path → /opt/<name>/shared/<dir>). */
+export function sharedLinks(name: string, dirs: string[]): Record<string, string> {
+  return Object.fromEntries(dirs.map((d) => [d, `${appPaths(name, '').shared}/${d}`]));
 }
 
 /** Where things live on the host. */
@@ -43,6 +46,8 @@ export function appPaths(name: string, releaseId: string) {
     releases: `${root}/releases`,
     release: `${root}/releases/${releaseId}`,
     current: `${root}/current`,
+    shared: `${root}/shared`,
+    releaseLog: `${root}/releases.log`,
     configDir: `/etc/${name}`,
     envFile: `/etc/${name}/env`,
     unit: `/etc/systemd/system/${name}.service`,
@@ -61,6 +66,16 @@ export function envQuote(s: string): string {
   return '"' + s.replace(/[\\"$`]/g, '\\$&') + '"';
 }
 
+/**
+ * `app_start` as a systemd ExecStart= value: run by /bin/sh (so that it is the same command line the
+ * sysv wrapper runs), double-quoted for systemd, with `%` and `$` doubled so that systemd expands
+ * neither specifiers nor variables of its own.
+ */
+export function systemdExec(start: string): string {
+  const arg = `exec ${start}`.replace(/[\\"]/g, '\\$&').replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return `/bin/sh -c "${arg}"`;
+}
+
 /** Template locals shared by the env file, the unit, the init script and its wrapper. */
 export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], varsOf: (host: Host) => Vars, releaseId = '') {
   // The database is the first db host, on the port its own MySQL listens on; app_db_host names another.
@@ -71,6 +86,8 @@ export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: stri
     db_host: vars.app_db_host || db?.address || '',
     db_port: vars.app_db_host || !db ? vars.mysql_port : db.port,
     envQuote,
+    systemdExec,
+    quote,
   };
 }
 
@@ -90,6 +107,8 @@ export function pruneCommand(paths: { releases: string; current: string }, keep:
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SHARED_DIR = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Checks made before connecting. */
 export function validateApp(inventory: Inventory, hosts: Host[], defaults: AppVars = appDefaults): string[] {
@@ -101,9 +120,29 @@ export function validateApp(inventory: Inventory, hosts: Host[], defaults: AppVa
     if (!Number.isInteger(v.app_releases_keep) || v.app_releases_keep < 2) {
       problems.push(`${host.name}: app_releases_keep must be an integer ≥ 2 (the current release and one to roll back to)`);
     }
+    const start = String(v.app_start ?? '');
+    if (!start.trim()) problems.push(`${host.name}: app_start is empty: it is the command line that runs the app`);
+    for (const name of Object.keys((v.app_env ?? {}) as object)) {
+      if (!ENV_NAME.test(name)) problems.push(`${host.name}: app_env name '${name}' must match ${ENV_NAME.source}`);
+      else if (CONTRACT_ENV.includes(name)) problems.push(`${host.name}: app_env cannot set ${name}: the role sets it (the environment contract)`);
+    }
+    for (const dir of (v.app_shared_dirs ?? []) as string[]) {
+      if (!SHARED_DIR.test(dir) || dir.split('/').some((p) => p === '.' || p === '..')) {
+        problems.push(`${host.name}: app_shared_dirs entry '${dir}' must be a relative path of plain names (${SHARED_DIR.source})`);
+      }
+    }
     if (!v.app_db_host && groupHosts(inventory, String(v.db_group)).length === 0) {
       problems.push(`${host.name}: no database host: group '${v.db_group}' is empty and app_db_host is not set`);
     }
   }
   return [...new Set(problems)];
+}
+
+/**
+ * Appends one JSON line to the host's release log when `current` switches: when (the host's clock),
+ * which release, and where it came from. Only root writes it; anyone may read it.
+ */
+export function releaseLogCommand(log: string, release: { id: string; provenance: object } | undefined): string {
+  const rest = JSON.stringify({ release: release?.id ?? '', ...(release?.provenance ?? {}) }).slice(1);
+  return `umask 022; { printf '{"at":"%s",' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"; printf '%s\\n' ${quote(rest)}; } >> ${quote(log)}`;
 }

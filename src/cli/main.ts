@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ScaleupError, UserAbort, InventoryError, InventoryErrors, ConnectError } from '../core/errors.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerFactsCommand } from './commands/facts.ts';
+import { registerReleasesCommand } from './commands/releases.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
@@ -35,6 +36,7 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerApplyCommand(program);
   registerFactsCommand(program);
   registerVerifyCommand(program);
+  registerReleasesCommand(program);
   registerVaultCommands(program);
   registerLabCommands(program);
   registerGraphCommand(program);

@@ -13,6 +13,7 @@ export const TABLE_END = '<!-- variables:end -->';
 /** The part of a JSON Schema (zod's `toJSONSchema`) the table describes. */
 interface JsonSchema {
   type?: string | string[];
+  title?: string;
   anyOf?: JsonSchema[];
   enum?: unknown[];
   const?: unknown;
@@ -63,7 +64,8 @@ export function typeText(s: JsonSchema): string {
     case 'object':
       return typeof s.additionalProperties === 'object' ? `map: key → ${typeText(s.additionalProperties)}` : 'map';
     case undefined:
-      return 'any';
+      // A value JSON Schema cannot describe (a Secret) is named by its schema's title.
+      return typeof s.title === 'string' ? s.title : 'any';
     default:
       return s.type;
   }

@@ -5,6 +5,7 @@ import type { Facts } from './facts/facts.ts';
 import type { Host, Inventory, Vars } from './model.ts';
 import type { Role, RoleContext } from './role.ts';
 import type { Handler, Step, StepContext } from './steps/step.ts';
+import type { PreparedRoles } from './role-preparation.ts';
 
 export interface RolePlan {
   steps: Step[];
@@ -21,6 +22,10 @@ export interface RolePlanSettings {
   /** --skip-tags: not the steps carrying one of them (nor any step of a role named by one). */
   skipTags?: string[];
   diff: boolean;
+  /** The project's root on the control node (roles resolve a person's relative paths from it). */
+  projectRoot?: string;
+  /** What the roles' `prepare` made before connecting (absent when steps are only listed). */
+  prepared?: PreparedRoles;
 }
 
 /** Role defaults < the host's merged inventory variables. */
@@ -52,6 +57,8 @@ export function planRole(role: Role, host: Host, facts: Facts, settings: RolePla
   const vars = roleVars(role, host);
   const roleCtx: RoleContext = {
     host, facts, inventory: settings.inventory, hostsIn: settings.hostsIn, dir: role.home?.dir ?? '', varsOf: hostVars,
+    projectRoot: settings.projectRoot ?? process.cwd(),
+    prepared: settings.prepared?.preparedFor(role.name, host.name),
   };
   return {
     steps: role.steps(vars as never, roleCtx).filter((s) => taggedIn(settings, role, s)),

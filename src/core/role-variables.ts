@@ -29,6 +29,11 @@ export const vars = {
   /** A list of strings. */
   list: (def: string[], description: string) => z.array(text()).default(def).describe(description),
   /**
+   * A map of names to text, each value possibly a Secret from the vault (masked in every output):
+   * environment variables, headers. Names are checked by the role, which knows what they name.
+   */
+  map: (description: string) => z.record(z.string(), z.union([z.instanceof(Secret).meta({ title: 'vault secret' }), text()])).default({}).describe(description),
+  /**
    * A secret: a Secret from the vault, or plain text (which the CLI warns about); no default. Masked
    * in every output whatever its value.
    */

@@ -20,6 +20,33 @@ export interface RoleContext {
    * that belongs to another host — the port its service listens on — is read here, never from one's own.
    */
   varsOf(host: Host): Vars;
+  /**
+   * The project's root on the control node (the folder of scaleup.yml): where a role resolves the
+   * paths a person writes relative to their project.
+   */
+  projectRoot: string;
+  /**
+   * What the role's `prepare` made for this host's variables, before any host was contacted
+   * (absent when the role has no `prepare`, or when steps are only listed, e.g. `--list-tasks`).
+   */
+  prepared?: unknown;
+}
+
+/** What a role's preparation sees: where the role and the project live on the control node. */
+export interface PrepareContext {
+  /** The role's own folder on the control node. */
+  dir: string;
+  /** The project's root (the folder of scaleup.yml). */
+  projectRoot: string;
+}
+
+/**
+ * Work done once on the control node before any host is contacted (building an artifact). `key`
+ * names its inputs: hosts whose preparation has the same key share one run of `run`.
+ */
+export interface Preparation {
+  key: string;
+  run(): Promise<unknown>;
 }
 
 /**
@@ -66,6 +93,12 @@ export interface Role<V extends Vars = Vars> {
   secrets?: (keyof V & string)[];
   /** The steps for one host, in order. `vars` = defaults < all < group < host. */
   steps(vars: V, ctx: RoleContext): Step[];
+  /**
+   * Optional work on the control node before the run connects to any host (Capistrano's build
+   * stage): asked for each host the role targets, run once per distinct `key`; what `run` resolves
+   * with reaches the host's steps as `ctx.prepared`. A failure stops the run before any host is touched.
+   */
+  prepare?(vars: V, ctx: PrepareContext): Preparation | undefined;
   /** Handlers by name, e.g. `reload nginx`; steps notify them by that name. */
   handlers?(vars: V, ctx: RoleContext): Record<string, Handler>;
   /**

@@ -11,6 +11,7 @@ import type { Host, Inventory } from './model.ts';
 import type { EventSink, RunResult } from './results.ts';
 import type { Role } from './role.ts';
 import { RunTally } from './run-tally.ts';
+import { prepareRoles, type PreparedRoles } from './role-preparation.ts';
 import type { Redactor } from './secret.ts';
 import type { RunTrace } from './trace.ts';
 
@@ -39,6 +40,13 @@ export interface RunOptions {
   stopRequested?: () => boolean;
   /** What the run reports about its workings through `emit` (`-vv`, `-vvv`); nothing by default. */
   trace?: RunTrace;
+  /** The project's root on the control node (default: the working directory). */
+  projectRoot?: string;
+  /**
+   * What the roles prepared on the control node (role-preparation.ts); prepared here, before any
+   * host is contacted, when not given. A caller running the plays twice (check, then apply) prepares once.
+   */
+  prepared?: PreparedRoles;
 }
 
 export async function runPlays(options: RunOptions): Promise<RunResult> {
@@ -48,10 +56,13 @@ export async function runPlays(options: RunOptions): Promise<RunResult> {
   const forks = options.forks ?? 10;
   const check = options.check ?? false;
   const tally = new RunTally();
+  const projectRoot = options.projectRoot ?? process.cwd();
+  // Before any connection: a build that fails leaves every host untouched.
+  const prepared = options.prepared ?? await prepareRoles(options.plays, projectRoot);
   const sessions = new HostSessions({
     connect: options.connect,
     plays: options.plays,
-    plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, skipTags: options.skipTags, diff: options.diff ?? false },
+    plan: { inventory: options.inventory, hostsIn: hostsInGroup(options.inventory), tags: options.tags, skipTags: options.skipTags, diff: options.diff ?? false, projectRoot, prepared },
     check,
     stepTimeoutMs: options.stepTimeoutMs,
     ...(options.trace?.commands ? { traceCommands: { emit, redactor: options.redactor } } : {}),

@@ -60,14 +60,14 @@ export interface RoleOnHost {
 }
 
 /** What the engine builds for `role` on `hostName`: its steps, handlers and step context. */
-export function roleOn<V extends Vars>(role: Role<V>, inventory: Inventory, hostName: string, options: { initSystem?: Facts['initSystem']; osId?: string } = {}): RoleOnHost {
+export function roleOn<V extends Vars>(role: Role<V>, inventory: Inventory, hostName: string, options: { initSystem?: Facts['initSystem']; osId?: string; prepared?: unknown } = {}): RoleOnHost {
   const host = inventory.hosts.get(hostName);
   if (!host) throw new Error(`no host ${hostName}`);
   const facts = labFacts(host, options.initSystem, options.osId);
   const home = atHome(role as unknown as Role).home!;
   const hostsIn = hostsInGroup(inventory);
   const vars = roleVars(role as unknown as Role, host);
-  const roleCtx: RoleContext = { host, facts, inventory, hostsIn, dir: home.dir, varsOf: (h) => h.vars };
+  const roleCtx: RoleContext = { host, facts, inventory, hostsIn, dir: home.dir, varsOf: (h) => h.vars, projectRoot: process.cwd(), prepared: options.prepared };
   return {
     steps: role.steps(vars as never, roleCtx),
     handlers: role.handlers?.(vars as never, roleCtx) ?? {},

@@ -2,14 +2,14 @@
 // the five-host lab and for the lab scaled out with web-02 and app-02: what lands in each file.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import app from '../../roles/app/index.ts';
 import firewall from '../../roles/firewall/index.ts';
 import haproxy from '../../roles/haproxy/index.ts';
 import keepalived from '../../roles/keepalived/index.ts';
 import mysql from '../../roles/mysql/index.ts';
 import nginx from '../../roles/nginx/index.ts';
-import { readRelease } from '../../roles/app/vars.ts';
+import { buildRelease, type Release } from '../../roles/app/release.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { rolesDir, templatesOf } from './builtin-roles.ts';
 import { labInventory, roleOn, stepNamed, written } from './roles-fixtures.ts';
@@ -268,24 +268,27 @@ describe('mysql', () => {
 });
 
 describe('app', () => {
-  const release = readRelease(path.join(rolesDir, 'app'), 'counter');
+  let release: Release;
+  beforeAll(async () => {
+    release = await buildRelease(path.join(rolesDir, 'app', 'files', 'counter'), '');
+  });
+  const appOn = (inv: typeof lab, host: string, options: { initSystem?: 'systemd' | 'sysv' } = {}) => roleOn(app, inv, host, { ...options, prepared: release });
 
-  it('deploys into a release named by the content hash, then switches current', () => {
-    const run = roleOn(app, lab, 'app-01');
+  it('deploys into a release named by the content hash, sent as one archive, then switches current', () => {
+    const run = appOn(lab, 'app-01');
     const names = run.steps.map((s) => s.name);
     expect(release.id).toMatch(/^[0-9a-f]{12}$/);
-    expect(names).toContain(`file /opt/counter/releases/${release.id}/server.js`);
-    expect(names).toContain(`file /opt/counter/releases/${release.id}/package.json`);
+    expect(names.filter((n) => n.startsWith('file /opt/counter/releases/'))).toEqual([]);
+    const unpack = names.indexOf(`unpack /opt/counter/releases/${release.id}`);
     const link = names.indexOf('symlink /opt/counter/current');
-    const lastFile = names.map((n) => n.startsWith('file /opt/counter/releases/')).lastIndexOf(true);
-    expect(lastFile).toBeGreaterThan(0);
-    expect(lastFile).toBeLessThan(link);
+    expect(unpack).toBeGreaterThan(0);
+    expect(unpack).toBeLessThan(link);
     expect(names[link + 1]).toBe('prune releases of counter');
-    expect(stepNamed(run, 'symlink /opt/counter/current').notify).toEqual(['restart app']);
+    expect(stepNamed(run, 'symlink /opt/counter/current').notify).toEqual(['record release', 'restart app']);
   });
 
   it('env file: first db host, user, password, database, port; 0640 root:app (the app cannot change what root reads)', async () => {
-    const { content, script } = await written(roleOn(app, lab, 'app-01'), '/etc/counter/env');
+    const { content, script } = await written(appOn(lab, 'app-01'), '/etc/counter/env');
     expect(content).toContain('BIND_ADDRESS="10.77.0.31"\nPORT="3000"');
     expect(content).toContain('DB_HOST="10.77.0.41"\nDB_PORT="3306"\nDB_NAME="scaleup"\nDB_USER="app"');
     expect(content).toContain('DB_PASSWORD="app-pa\\$\\$\'word\\"\\`x\\`"');
@@ -294,20 +297,21 @@ describe('app', () => {
   });
 
   it('systemd: a unit restarting on failure; daemon-reload is notified before the restart', async () => {
-    const run = roleOn(app, lab, 'app-01');
+    const run = appOn(lab, 'app-01');
     const { content } = await written(run, '/etc/systemd/system/counter.service');
     expect(content).toContain('Restart=on-failure');
     expect(content).toContain('User=counter');
     expect(content).toContain('EnvironmentFile=/etc/counter/env');
-    expect(content).toContain('ExecStart=/usr/bin/node /opt/counter/current/server.js');
+    expect(content).toContain('WorkingDirectory=/opt/counter/current');
+    expect(content).toContain('ExecStart=/bin/sh -c "exec node server.js"');
     expect(stepNamed(run, 'template /etc/systemd/system/counter.service').notify).toEqual(['reload systemd', 'restart app']);
     const names = run.steps.map((s) => s.name);
     expect(names.indexOf('template /etc/systemd/system/counter.service')).toBeLessThan(names.indexOf('symlink /opt/counter/current'));
-    expect(Object.keys(run.handlers)).toEqual(['reload systemd', 'restart app']);
+    expect(Object.keys(run.handlers)).toEqual(['reload systemd', 'record release', 'restart app']);
   });
 
   it('sysv: an init script with start-stop-daemon and a respawn wrapper, no unit', async () => {
-    const run = roleOn(app, lab, 'app-01', { initSystem: 'sysv' });
+    const run = appOn(lab, 'app-01', { initSystem: 'sysv' });
     const names = run.steps.map((s) => s.name);
     expect(names).not.toContain('template /etc/systemd/system/counter.service');
     const init = (await written(run, '/etc/init.d/counter')).content;
@@ -318,13 +322,13 @@ describe('app', () => {
     const wrapper = (await written(run, '/usr/local/sbin/counter-respawn')).content;
     expect(wrapper.startsWith('#!/bin/sh\n')).toBe(true);
     expect(wrapper).toContain(". '/etc/counter/env'");
-    expect(wrapper).toContain("/usr/bin/node '/opt/counter/current/server.js' &");
-    expect(Object.keys(run.handlers)).toEqual(['restart app']);
+    expect(wrapper).toContain("(cd '/opt/counter/current' && exec /bin/sh -c 'exec node server.js') &");
+    expect(Object.keys(run.handlers)).toEqual(['record release', 'restart app']);
   });
 
   it('follows app_db_host when set', async () => {
     const inv = labInventory({ all: { app_db_host: '10.77.0.99' } });
-    const { content } = await written(roleOn(app, inv, 'app-01'), '/etc/counter/env');
+    const { content } = await written(appOn(inv, 'app-01'), '/etc/counter/env');
     expect(content).toContain('DB_HOST="10.77.0.99"');
   });
 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ScaleupError, UserAbort } from '../../core/errors.ts';
 import { displayPath } from '../../core/yaml-source.ts';
 import { runPlays } from '../../core/run.ts';
+import { prepareRoles } from '../../core/role-preparation.ts';
 import type { EventSink, RunResult } from '../../core/results.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
 import { loadProject, selectProject, type ProjectOptions } from '../project.ts';
@@ -75,6 +76,9 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
     process.stdout.write(`syntax ok: ${displayPath(project.settings.playbook)}, ${project.plays.length} play(s), ${hosts.size} host(s); nothing was contacted\n`);
     return EXIT.ok;
   }
+  // The roles' control-node work (the app's build and archive), once for the look and the run, and
+  // before any host is contacted: a build that fails touches nothing.
+  const prepared = await prepareRoles(project.plays, project.settings.project.root);
   const jsonToStdout = flags.json === '-';
   const color = useColor() && !jsonToStdout;
   const verbosity = Math.min(3, flags.verbose ?? 0) as Verbosity;
@@ -108,6 +112,8 @@ export async function runApply(flags: ApplyFlags): Promise<number> {
       emit: sink,
       stopRequested: () => stop,
       trace: { decisions: verbosity >= 2, commands: verbosity >= 3 },
+      projectRoot: project.settings.project.root,
+      prepared,
     });
     await tree?.finish(result);
     (jsonToStdout ? process.stderr : process.stdout).write(recap(result, color));

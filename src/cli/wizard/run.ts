@@ -8,6 +8,7 @@ import { ScaleupError } from '../../core/errors.ts';
 import { readInventory } from '../../core/inventory.ts';
 import { packageRoot as projectRoot } from '../../package-root.ts';
 import type { RunResult } from '../../core/results.ts';
+import { prepareRoles, type PreparedRoles } from '../../core/role-preparation.ts';
 import { runPlays } from '../../core/run.ts';
 import type { ApplyFlags } from '../commands/apply.ts';
 import { projectOptions } from '../commands/common-flags.ts';
@@ -66,6 +67,16 @@ export interface RunOutcome {
   failures?: RunFailure[];
 }
 
+// The roles' control-node work (the app's build and archive) is done once per loaded project: the
+// plan and the apply that follows it use the same release.
+const prepared = new WeakMap<Project, Promise<PreparedRoles>>();
+
+function preparedOnce(project: Project): Promise<PreparedRoles> {
+  let once = prepared.get(project);
+  if (!once) prepared.set(project, (once = prepareRoles(project.plays, project.settings.project.root)));
+  return once;
+}
+
 /**
  * One run of the loaded project on its hosts: the check behind the plan, or the apply. Both go through
  * here with the same project (hosts, plays, roles, variables, secrets) and the same options, so the
@@ -95,6 +106,8 @@ async function runOnHosts(ctx: WizardContext, project: Project, check: boolean):
       forks: project.settings.forks,
       stepTimeoutMs: STEP_TIMEOUT_MS,
       emit: tree?.sink ?? plain,
+      projectRoot: project.settings.project.root,
+      prepared: await preparedOnce(project),
       stopRequested: () => stop,
     });
     await tree?.finish(result);

@@ -5,4 +5,5 @@ export * as service from './service.ts';
 export * as sysctl from './sysctl.ts';
 export * as user from './user.ts';
 export * as command from './command.ts';
+export * as archive from './archive.ts';
 export type { Change, Handler, ProbeOutput, Remote, Step, StepContext } from './step.ts';
