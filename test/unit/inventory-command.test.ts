@@ -28,6 +28,15 @@ describe('provision inventory', () => {
     expect(host.vars.nginx_worker_connections).toEqual({ value: 1024, from: 'role nginx default' });
   }, 60_000);
 
+  it('-e: above every other source, typed by the role, its origin the command line; a secret masked', async () => {
+    const r = await provision(['inventory', '--host', 'web-01', '-e', 'nginx_port=8081', '-e', 'mysql_app_password=from-The-flag-7'], { cwd: d });
+    expect(r.code, r.stderr).toBe(0);
+    const host = JSON.parse(r.stdout);
+    expect(host.vars.nginx_port).toEqual({ value: 8081, from: '(command line) --extra-vars nginx_port' });
+    expect(host.vars.mysql_app_password).toEqual({ value: '***', from: '(command line) --extra-vars mysql_app_password' });
+    expect(r.stdout).not.toContain('from-The-flag-7');
+  }, 60_000);
+
   it('--graph draws the groups; an unknown host is an error naming the hosts', async () => {
     expect((await provision(['inventory', '--graph'], { cwd: d })).stdout).toBe('@all:\n  |--@web:\n  |  |--web-01\n');
     const bad = await provision(['inventory', '--host', 'web-02'], { cwd: d });

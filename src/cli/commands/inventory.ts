@@ -4,8 +4,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InventoryError, type SourceLocation } from '../../core/errors.ts';
+import { extraVars } from '../run-overrides.ts';
 import { hostField, loadInventory, locateField } from '../../core/inventory.ts';
-import type { Host, Inventory, VarValue } from '../../core/model.ts';
+import type { Host, Inventory, VarValue, Vars } from '../../core/model.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
 import { secretVariableNames } from '../../core/role-secrets.ts';
@@ -26,11 +27,15 @@ function shown(value: VarValue): unknown {
 }
 
 /** One host as `--list`/`--host` print it: connection, groups, and each variable with its origin. */
-export function describeHost(inventory: Inventory, host: Host, defaults: Map<string, { role: string; value: VarValue }>, secrets: Set<string>) {
+export function describeHost(inventory: Inventory, host: Host, defaults: Map<string, { role: string; value: VarValue }>, secrets: Set<string>, extra: Vars = {}) {
   const vars: Record<string, { value: unknown; from: string }> = {};
   for (const [name, value] of Object.entries(host.vars)) {
     // A variable a role declares secret is masked also when someone wrote it in plain text.
     vars[name] = { value: secrets.has(name) ? REDACTED : shown(value), from: from(locateField(inventory, hostField(host.name, 'vars', name))) };
+  }
+  // `-e` sits above every other source, as in a run.
+  for (const [name, value] of Object.entries(extra)) {
+    vars[name] = { value: secrets.has(name) ? REDACTED : shown(value), from: `(command line) --extra-vars ${name}` };
   }
   for (const [name, d] of defaults) {
     if (!(name in vars)) vars[name] = { value: shown(d.value), from: `role ${d.role} default` };
@@ -82,8 +87,9 @@ export function registerInventoryCommand(program: Command): void {
     .option('--host <name>', 'one host, as JSON')
     .option('--graph', 'the group tree')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory -i inventory/lab.yml --graph\n  provision inventory -i hosts --host web01    (an Ansible INI inventory; group_vars/ and host_vars/ beside it)\n')
-    .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string }) => {
+    .option('-e, --extra-vars <var>', 'KEY=VALUE or @FILE.yml, as a run would get them (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory --host web-01 -e nginx_port=8081   (shown with its origin: the command line)\n  provision inventory -i inventory/lab.yml --graph\n  provision inventory -i hosts --host web01    (an Ansible INI inventory; group_vars/ and host_vars/ beside it)\n')
+    .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string; extraVars?: string[] }) => {
       const settings = resolveSettings({ inventory: flags.inventory });
       if (!settings.inventory) throw new InventoryError('no inventory given: pass -i FILE, set SCALEUP_INVENTORY, or set inventory in scaleup.yml', { file: '(command line)', field: '--inventory' });
       const inventory = await loadInventory(path.resolve(settings.inventory), { ageKeyFile: flags.ageKeyFile ?? process.env.SCALEUP_AGE_KEY_FILE });
@@ -109,8 +115,10 @@ export function registerInventoryCommand(program: Command): void {
         }
         return defaults;
       };
-      const secrets = secretVariableNames(await roles.loadAll());
-      const hostsOf = async (h: Host) => describeHost(inventory, h, await defaultsOf(h), secrets);
+      const allRoles = await roles.loadAll();
+      const secrets = secretVariableNames(allRoles);
+      const extra = extraVars(flags.extraVars ?? [], allRoles);
+      const hostsOf = async (h: Host) => describeHost(inventory, h, await defaultsOf(h), secrets, extra);
       if (flags.host) {
         const host = inventory.hosts.get(flags.host);
         if (!host) throw new InventoryError(`no host '${flags.host}'; hosts are: ${[...inventory.hosts.keys()].join(', ')}`, { file: '(command line)', field: '--host' });
