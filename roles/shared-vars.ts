@@ -17,11 +17,19 @@ export const sharedVariables = {
   haproxy_ready_port: vars.port(8405, "TCP port of HAProxy's readiness URI on 127.0.0.1 (200 while a web host is UP); keepalived polls it."),
   nginx_port: vars.port(80, "TCP port nginx listens on; HAProxy's backend port."),
   app_port: vars.port(3000, "TCP port the app listens on (on its host's private address); nginx's upstream port."),
+  app_surge_port: vars.port(3001, "Second TCP port of the app on each app host: a deploy runs the new release there while the app on app_port restarts; nginx's backup upstream."),
   mysql_port: vars.port(3306, 'TCP port MySQL listens on; the app connects to it.'),
   mysql_app_database: vars.text('scaleup', "The app's database."),
   mysql_app_user: vars.text('app', 'MySQL user the app logs in as; one account `user`@`<app host address>` per app host.'),
   mysql_app_password: vars.secret("Password of the app's MySQL user (secret: put it in the secrets file)."),
 };
+
+/**
+ * nginx's fail_timeout for an app host (roles/nginx site.conf): how long it leaves a port that refused
+ * alone. The app's switch waits a little longer than this before stopping its surge instance, so that
+ * every nginx has taken the restarted app_port back.
+ */
+export const NGINX_FAIL_TIMEOUT_S = 5;
 
 const sharedSchema = z.object(sharedVariables);
 export type SharedVars = z.output<typeof sharedSchema>;
@@ -46,6 +54,6 @@ export interface TierMember {
  * (`port` is the shared variable, e.g. `nginx_port`): a group's `nginx_port: 8080` moves HAProxy's
  * backend with it.
  */
-export function tierMembers(hosts: Host[], varsOf: (host: Host) => Vars, port: 'nginx_port' | 'app_port' | 'mysql_port'): TierMember[] {
+export function tierMembers(hosts: Host[], varsOf: (host: Host) => Vars, port: 'nginx_port' | 'app_port' | 'app_surge_port' | 'mysql_port'): TierMember[] {
   return hosts.map((h) => ({ name: h.name, address: h.privateAddress, port: Number(varsOf(h)[port] ?? sharedDefaults[port]) }));
 }

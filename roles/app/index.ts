@@ -4,8 +4,9 @@
 // supervised service on the host's init system.
 import { archive, command, defineRole, file, pkg, quote, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
+import { NGINX_FAIL_TIMEOUT_S } from '../shared-vars.ts';
 import { buildRelease, type Release } from './release.ts';
-import { appPaths, appSourceDir, appTemplateVars, appVariables, pruneCommand, releaseLogCommand, sharedLinks, validateApp } from './vars.ts';
+import { appInstances, appPaths, appSourceDir, healthAddress, switchCommand, appTemplateVars, appVariables, pruneCommand, releaseLogCommand, sharedLinks, validateApp } from './vars.ts';
 
 /** The file in each release folder that says where the release came from (release.ts, Provenance). */
 export const PROVENANCE_FILE = '.scaleup-release.json';
@@ -27,16 +28,26 @@ export default defineRole({
     const vars = appTemplateVars(v, host, hostsIn, varsOf, release?.id ?? '<built before connecting>');
     const { paths } = vars;
     const restart = ['restart app'];
+    const [main, surge] = appInstances(v.app_name, v.app_surge_port);
 
-    // The service definition comes first, so that `reload systemd` is notified before `restart app`.
+    // The service definitions come first, so that `reload systemd` is notified before `restart app`.
+    // The surge instance only runs during a switch (app.switch.ejs): nothing to restart when it changes.
     const supervision: Step[] =
       facts.initSystem === 'systemd'
-        ? [file.template({ src: 'app.service.ejs', dest: paths.unit, mode: '0644', vars, notify: ['reload systemd', ...restart] })]
+        ? [
+            file.template({ src: 'app.service.ejs', dest: paths.unit, mode: '0644', vars: { ...vars, instance: main }, notify: ['reload systemd', ...restart] }),
+            file.template({ src: 'app.service.ejs', dest: paths.surgeUnit, mode: '0644', vars: { ...vars, instance: surge }, notify: ['reload systemd'] }),
+          ]
         : [
             file.directory({ path: paths.logDir, owner: v.app_user, group: v.app_user, mode: '0750' }),
-            file.template({ src: 'app.respawn.ejs', dest: paths.respawn, mode: '0755', vars, notify: restart }),
-            file.template({ src: 'app.init.ejs', dest: paths.initScript, mode: '0755', vars, notify: restart }),
+            ...[main, surge].flatMap((instance) => [
+              file.template({ src: 'app.respawn.ejs', dest: instance.respawn, mode: '0755', vars: { ...vars, instance }, notify: instance.surge ? [] : restart }),
+              file.template({ src: 'app.init.ejs', dest: instance.initScript, mode: '0755', vars: { ...vars, instance }, notify: instance.surge ? [] : restart }),
+            ]),
           ];
+    const switchVars = { ...vars, init_system: facts.initSystem, health_address: healthAddress(vars.bind_address), settle_seconds: NGINX_FAIL_TIMEOUT_S + 1 };
+    // app_migrate runs once per deploy: on the first app host only (serial: 1 makes it the first deployed).
+    const migrates = Boolean(v.app_migrate.trim()) && hostsIn(v.app_group)[0]?.name === host.name;
     // Kept across releases, and the only places the app may write below /opt/<name>.
     const shared: Step[] = v.app_shared_dirs.length
       ? [
@@ -47,9 +58,12 @@ export default defineRole({
 
     return [
       pkg.installed(v.app_packages),
+      // The switch script's health checks.
+      pkg.installed(['curl']),
       user.group({ name: v.app_user, system: true }),
       user.present({ name: v.app_user, system: true, group: v.app_user, home: paths.root, shell: '/usr/sbin/nologin' }),
       ...supervision,
+      file.template({ src: 'app.switch.ejs', dest: paths.switchScript, mode: '0755', vars: switchVars }),
       // Code is root's and read-only to the app user.
       file.directory({ path: paths.root, mode: '0755' }),
       file.directory({ path: paths.releases, mode: '0755' }),
@@ -57,8 +71,6 @@ export default defineRole({
       ...(release
         ? [archive.unpacked({ dest: paths.release, archive: release.archive, files: { [PROVENANCE_FILE]: JSON.stringify(release.provenance) + '\n' } })]
         : []),
-      file.symlink({ path: paths.current, target: paths.release, notify: ['record release', ...restart] }),
-      command.run({ name: `prune releases of ${v.app_name}`, ...pruneCommand(paths, v.app_releases_keep) }),
       file.directory({ path: paths.configDir, group: v.app_user, mode: '0750' }),
       file.template({
         src: 'app.env.ejs',
@@ -73,6 +85,16 @@ export default defineRole({
         vars,
         notify: restart,
       }),
+      // The release goes live only once it answers app_health_path on the surge port; the app on
+      // app_port restarts while the surge instance serves (app.switch.ejs). Which release is live is
+      // read from the host: a second run changes nothing.
+      command.run({
+        name: `deploy release ${release?.id ?? ''} of ${v.app_name}`,
+        command: switchCommand(paths.switchScript, paths.release, migrates),
+        unless: `[ "$(readlink ${quote(paths.current)})" = ${quote(paths.release)} ]`,
+        notify: ['record release'],
+      }),
+      command.run({ name: `prune releases of ${v.app_name}`, ...pruneCommand(paths, v.app_releases_keep) }),
       service.running(v.app_name, { enabled: true }),
     ];
   },
@@ -82,7 +104,8 @@ export default defineRole({
     return {
       ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
       'record release': command.run({ name: `record release in ${quote(paths.releaseLog)}`, command: releaseLogCommand(paths.releaseLog, release) }),
-      'restart app': service.restarted(v.app_name),
+      // A restart (the env file or the unit changed) goes through the same switch, on the live release.
+      'restart app': command.run({ name: `restart ${v.app_name} with no dropped request`, command: `${quote(paths.switchScript)} "$(readlink -f ${quote(paths.current)})"` }),
     };
   },
   validate: (inventory, hosts) => validateApp(inventory, hosts),

@@ -6,7 +6,7 @@ import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars, tierMembers } from '../shared-vars.ts';
 
 export const appVariables = z.object({
-  ...sharedVars('db_group', 'app_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
+  ...sharedVars('app_group', 'db_group', 'app_port', 'app_surge_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
   app_name: vars.text('counter', 'Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it.'),
   app_source: vars.text('', 'Folder of the app on the control node: relative to the project root (the folder of scaleup.yml), or absolute; empty = the sample app shipped with the role (files/counter).'),
   app_build: vars.text('', 'Shell command run on the control node in a clean copy of app_source before any host is contacted (e.g. `npm ci --omit=dev`); what it leaves is the release. Empty = no build.'),
@@ -19,6 +19,9 @@ export const appVariables = z.object({
   app_db_host: vars.text('', 'Database host; empty = the address of the first host of `db_group`.'),
   app_db_pool_size: vars.count(10, "Size of the app's MySQL connection pool."),
   app_node_env: vars.text('production', 'NODE_ENV of the service.'),
+  app_health_path: vars.text('/healthz', 'HTTP path that answers 2xx once the app is ready: a deploy sends no traffic to a release before it does.'),
+  app_health_timeout: vars.count(30, 'Seconds a new release (or a restart) has to answer app_health_path with 2xx before the deploy gives it up.', 1),
+  app_migrate: vars.text('', 'Shell command run once per deploy, on the first app host, in the new release with its environment, before the release gets traffic (e.g. `node migrate.js`). Empty = none.'),
   app_releases_keep: vars.count(3, 'Releases kept in /opt/<name>/releases, the current one included (at least 2: one to roll back to).', 2),
 });
 
@@ -46,6 +49,8 @@ export function appPaths(name: string, releaseId: string) {
     releases: `${root}/releases`,
     release: `${root}/releases/${releaseId}`,
     current: `${root}/current`,
+    /** The release the surge instance runs during a switch. */
+    next: `${root}/next`,
     shared: `${root}/shared`,
     releaseLog: `${root}/releases.log`,
     configDir: `/etc/${name}`,
@@ -55,7 +60,45 @@ export function appPaths(name: string, releaseId: string) {
     respawn: `/usr/local/sbin/${name}-respawn`,
     logDir: `/var/log/${name}`,
     pidFile: `/run/${name}.pid`,
+    surgeUnit: `/etc/systemd/system/${name}-surge.service`,
+    surgeInitScript: `/etc/init.d/${name}-surge`,
+    surgeRespawn: `/usr/local/sbin/${name}-surge-respawn`,
+    surgePidFile: `/run/${name}-surge.pid`,
+    switchScript: `/usr/local/sbin/${name}-switch`,
   };
+}
+
+/** One instance of the app under its init system: the live one on app_port, or the surge one. */
+export interface AppInstance {
+  /** Service name: `<name>` or `<name>-surge`. */
+  service: string;
+  surge: boolean;
+  /** The folder it runs in: `current`, or `next` (the release being switched to). */
+  dir: string;
+  /** The port it listens on when it is not app_port (the env file's PORT); undefined for the live one. */
+  port?: number;
+  initScript: string;
+  respawn: string;
+  pidFile: string;
+}
+
+/** The live instance and the surge instance a switch starts beside it (app.switch.ejs). */
+export function appInstances(name: string, surgePort: number): [AppInstance, AppInstance] {
+  const p = appPaths(name, '');
+  return [
+    { service: name, surge: false, dir: p.current, initScript: p.initScript, respawn: p.respawn, pidFile: p.pidFile },
+    { service: `${name}-surge`, surge: true, dir: p.next, port: surgePort, initScript: p.surgeInitScript, respawn: p.surgeRespawn, pidFile: p.surgePidFile },
+  ];
+}
+
+/** Where the switch script asks for the health path: the bind address, or loopback for a wildcard. */
+export function healthAddress(bind: string): string {
+  return bind === '0.0.0.0' || bind === '' ? '127.0.0.1' : bind;
+}
+
+/** The command that puts `releaseDir` live through the switch script (app_migrate first when `migrate`). */
+export function switchCommand(script: string, releaseDir: string, migrate: boolean): string {
+  return [quote(script), ...(migrate ? ['--migrate'] : []), quote(releaseDir)].join(' ');
 }
 
 /**
@@ -121,6 +164,10 @@ export function validateApp(inventory: Inventory, hosts: Host[], defaults: AppVa
       problems.push(`${host.name}: app_releases_keep must be an integer ≥ 2 (the current release and one to roll back to)`);
     }
     const start = String(v.app_start ?? '');
+    if (v.app_surge_port === v.app_port) problems.push(`${host.name}: app_surge_port ${v.app_surge_port} is app_port: a deploy needs a second port`);
+    if (!/^\/[A-Za-z0-9._~\/?=&%-]*$/.test(String(v.app_health_path))) {
+      problems.push(`${host.name}: app_health_path '${v.app_health_path}' must be a path starting with / (letters, digits, . _ ~ / ? = & % -)`);
+    }
     if (!start.trim()) problems.push(`${host.name}: app_start is empty: it is the command line that runs the app`);
     for (const name of Object.keys((v.app_env ?? {}) as object)) {
       if (!ENV_NAME.test(name)) problems.push(`${host.name}: app_env name '${name}' must match ${ENV_NAME.source}`);

@@ -10,7 +10,7 @@ import { sharedVars } from '../shared-vars.ts';
 import { mergeSources, parseSource } from './sources.ts';
 
 export const firewallVariables = z.object({
-  ...sharedVars('lb_group', 'web_group', 'app_group', 'db_group', 'nginx_port', 'app_port', 'mysql_port'),
+  ...sharedVars('lb_group', 'web_group', 'app_group', 'db_group', 'nginx_port', 'app_port', 'app_surge_port', 'mysql_port'),
   haproxy_frontend_port: haproxyVariables.shape.haproxy_frontend_port,
   haproxy_stats_port: haproxyVariables.shape.haproxy_stats_port,
   firewall_ssh_port: vars.port(22, "Port sshd listens on: the only port open on every host (the engine's own way in)."),
@@ -65,7 +65,11 @@ export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: s
     });
   }
   if (inGroup(vars.web_group)) rules.push(fromTier('nginx from the load balancers', vars.nginx_port, vars.lb_group));
-  if (inGroup(vars.app_group)) rules.push(fromTier('app from the web hosts', vars.app_port, vars.web_group));
+  if (inGroup(vars.app_group)) {
+    rules.push(fromTier('app from the web hosts', vars.app_port, vars.web_group));
+    // A deploy's surge instance (roles/app): nginx's backup upstream.
+    rules.push(fromTier('app surge port from the web hosts', vars.app_surge_port, vars.web_group));
+  }
   if (inGroup(vars.db_group)) rules.push(fromTier('mysql from the app hosts', vars.mysql_port, vars.app_group));
   return rules;
 }

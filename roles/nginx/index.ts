@@ -1,7 +1,7 @@
 // The web tier: nginx serving the static files and proxying everything else to every app host.
 import path from 'node:path';
 import { defineRole, file, pkg, service } from 'scaleup';
-import { tierMembers } from '../shared-vars.ts';
+import { NGINX_FAIL_TIMEOUT_S, tierMembers } from '../shared-vars.ts';
 import { nginxPaths, nginxVariables, readStaticFiles, validateNginx } from './vars.ts';
 
 export default defineRole({
@@ -12,6 +12,8 @@ export default defineRole({
     const reload = ['reload nginx'];
     // Every app host, at its private address and the port its own app listens on.
     const upstreams = tierMembers(hostsIn(v.app_group), varsOf, 'app_port');
+    // Each app host's surge port: a backup, used only while no app_port answers (during a deploy).
+    const surges = tierMembers(hostsIn(v.app_group), varsOf, 'app_surge_port');
     const staticDir = `${v.nginx_document_root}/static`;
     const assets = readStaticFiles(dir);
     return [
@@ -28,7 +30,7 @@ export default defineRole({
       // nginx.conf that includes the staged file instead of sites-enabled/*, and runs nginx -t on it.
       file.template({
         src: 'site.conf.ejs',
-        vars: { upstreams },
+        vars: { upstreams, surges, fail_timeout: NGINX_FAIL_TIMEOUT_S },
         dest: nginxPaths.site,
         mode: '0644',
         validate: `${nginxPaths.validateSite} %s`,

@@ -6,7 +6,7 @@ import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars } from '../shared-vars.ts';
 
 export const nginxVariables = z.object({
-  ...sharedVars('app_group', 'app_port', 'nginx_port'),
+  ...sharedVars('app_group', 'app_port', 'app_surge_port', 'nginx_port'),
   nginx_worker_processes: z.union([z.literal('auto'), z.number().int().min(1)]).default('auto')
     .describe('worker_processes: `auto` = one per CPU.'),
   nginx_worker_connections: vars.count(1024, 'worker_connections per worker.'),

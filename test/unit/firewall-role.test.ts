@@ -89,6 +89,7 @@ table inet scaleup {
     expect(acceptLines(rendered(scaled, 'app-02'))).toEqual([
       'tcp dport 22 accept comment "ssh"',
       'ip saddr { 10.77.0.21, 10.77.0.22 } tcp dport 3000 accept comment "app from the web hosts"',
+      'ip saddr { 10.77.0.21, 10.77.0.22 } tcp dport 3001 accept comment "app surge port from the web hosts"',
     ]);
     expect(acceptLines(rendered(scaled, 'web-01'))).toEqual([
       'tcp dport 22 accept comment "ssh"',
@@ -117,7 +118,8 @@ table inet scaleup {
     // A host accepts no other tier's port: web → db 3306, lb → app 3000, app → lb stats…
     for (const h of scaled.hosts.values()) {
       const ports = rulesOf(scaled, h.name).filter((r) => r.proto === 'tcp' && r.sources !== null && r.sources.length).map((r) => r.port);
-      const own = Object.entries(front).filter(([g]) => h.groups.includes(g)).map(([, f]) => f.port);
+      // App hosts also take their surge port (3001) from the web hosts: a deploy's second instance.
+      const own = Object.entries(front).filter(([g]) => h.groups.includes(g)).flatMap(([g, f]) => (g === 'app' ? [f.port, 3001] : [f.port]));
       expect(ports, h.name).toEqual(own);
     }
     for (const lb of ['lb-01', 'lb-02']) expect(sourcesFor(scaled, lb, 8404), lb).toEqual([]);

@@ -10,6 +10,7 @@ import keepalived from '../../roles/keepalived/index.ts';
 import mysql from '../../roles/mysql/index.ts';
 import nginx from '../../roles/nginx/index.ts';
 import { buildRelease, type Release } from '../../roles/app/release.ts';
+import { switchCommand } from '../../roles/app/vars.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { rolesDir, templatesOf } from './builtin-roles.ts';
 import { labInventory, roleOn, stepNamed, written } from './roles-fixtures.ts';
@@ -187,7 +188,11 @@ describe('keepalived', () => {
 describe('nginx', () => {
   it('upstream of every app host with keepalive; /static/ with expires; /healthz proxied', async () => {
     const { content } = await written(roleOn(nginx, lab, 'web-01'), '/etc/nginx/sites-available/scaleup');
-    expect(content.match(/^ {4}server .*$/gm)).toEqual(['    server 10.77.0.31:3000 max_fails=2 fail_timeout=5s;  # app-01']);
+    expect(content.match(/^ {4}server .*$/gm)).toEqual([
+      '    server 10.77.0.31:3000 max_fails=2 fail_timeout=5s;  # app-01',
+      // The surge port: tried only while no app_port answers (an app restarting during a deploy).
+      '    server 10.77.0.31:3001 backup max_fails=0;  # app-01 (surge)',
+    ]);
     expect(content).toContain('    keepalive 32;');
     expect(content).toMatch(/location \/static\/ \{\n\s+# .*\n\s+expires 7d;/);
     expect(content).toMatch(/location = \/healthz \{[^}]*proxy_pass http:\/\/app;/);
@@ -201,7 +206,9 @@ describe('nginx', () => {
 
   it('scaled inventory: app-02 joins the upstream', async () => {
     const { content } = await written(roleOn(nginx, scaled, 'web-02'), '/etc/nginx/sites-available/scaleup');
-    expect(content.match(/^ {4}server (\S+)/gm)).toEqual(['    server 10.77.0.31:3000', '    server 10.77.0.32:3000']);
+    expect(content.match(/^ {4}server (\S+)/gm)).toEqual([
+      '    server 10.77.0.31:3000', '    server 10.77.0.32:3000', '    server 10.77.0.31:3001', '    server 10.77.0.32:3001',
+    ]);
   });
 
   it('nginx.conf carries the variables and is validated as a whole config', async () => {
@@ -274,17 +281,45 @@ describe('app', () => {
   });
   const appOn = (inv: typeof lab, host: string, options: { initSystem?: 'systemd' | 'sysv' } = {}) => roleOn(app, inv, host, { ...options, prepared: release });
 
-  it('deploys into a release named by the content hash, sent as one archive, then switches current', () => {
+  it('deploys into a release named by the content hash, sent as one archive, then switches to it through the health gate', () => {
     const run = appOn(lab, 'app-01');
     const names = run.steps.map((s) => s.name);
     expect(release.id).toMatch(/^[0-9a-f]{12}$/);
     expect(names.filter((n) => n.startsWith('file /opt/counter/releases/'))).toEqual([]);
     const unpack = names.indexOf(`unpack /opt/counter/releases/${release.id}`);
-    const link = names.indexOf('symlink /opt/counter/current');
+    const deploy = names.indexOf(`deploy release ${release.id} of counter`);
     expect(unpack).toBeGreaterThan(0);
-    expect(unpack).toBeLessThan(link);
-    expect(names[link + 1]).toBe('prune releases of counter');
-    expect(stepNamed(run, 'symlink /opt/counter/current').notify).toEqual(['record release', 'restart app']);
+    // The env file first: the release is health-checked with the environment it will run with.
+    expect(names.indexOf('template /etc/counter/env')).toBeLessThan(deploy);
+    expect(unpack).toBeLessThan(deploy);
+    expect(names[deploy + 1]).toBe('prune releases of counter');
+    expect(stepNamed(run, `deploy release ${release.id} of counter`).notify).toEqual(['record release']);
+  });
+
+  it('the switch script: surge port health-gated, then app_port restarted, then the surge instance stopped', async () => {
+    const inv = labInventory({ all: { app_health_path: '/ready', app_health_timeout: 45 } });
+    const { content } = await written(appOn(inv, 'app-01'), '/usr/local/sbin/counter-switch');
+    expect(content.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(content).toContain("curl -sS -o \"$body\" -w '%{http_code}' --max-time 2 http://10.77.0.31:\"$1\"/ready");
+    expect(content).toContain('deadline=$(( $(date +%s) + 45 ))');
+    const start = content.indexOf("service_do start 'counter-surge'");
+    const restart = content.indexOf("service_do restart 'counter'");
+    const settle = content.lastIndexOf('sleep 6');
+    expect(start).toBeGreaterThan(0);
+    expect(restart).toBeGreaterThan(start);
+    expect(settle).toBeGreaterThan(restart);
+    expect(content).toContain('fail "health check /ready on port 3001 failed: $answer; the live release keeps serving"');
+    // No app_migrate: no migration code.
+    expect(content).not.toContain('runuser');
+  });
+
+  it('app_migrate: on the first app host only, as the app user, in the release', async () => {
+    const inv = labInventory({ scaled: true, all: { app_migrate: 'node migrate.js' } });
+    const first = await written(appOn(inv, 'app-01'), '/usr/local/sbin/counter-switch');
+    expect(first.content).toContain("runuser -u 'counter' --");
+    expect(first.content).toContain("\"$release\" 'node migrate.js'");
+    expect(switchCommand('/usr/local/sbin/counter-switch', '/opt/counter/releases/abc', true)).toBe('/usr/local/sbin/counter-switch --migrate /opt/counter/releases/abc');
+    expect(switchCommand('/usr/local/sbin/counter-switch', '/opt/counter/releases/abc', false)).toBe('/usr/local/sbin/counter-switch /opt/counter/releases/abc');
   });
 
   it('env file: first db host, user, password, database, port; 0640 root:app (the app cannot change what root reads)', async () => {
@@ -306,8 +341,15 @@ describe('app', () => {
     expect(content).toContain('ExecStart=/bin/sh -c "exec node server.js"');
     expect(stepNamed(run, 'template /etc/systemd/system/counter.service').notify).toEqual(['reload systemd', 'restart app']);
     const names = run.steps.map((s) => s.name);
-    expect(names.indexOf('template /etc/systemd/system/counter.service')).toBeLessThan(names.indexOf('symlink /opt/counter/current'));
+    expect(names.indexOf('template /etc/systemd/system/counter.service')).toBeLessThan(names.indexOf(`deploy release ${release.id} of counter`));
     expect(Object.keys(run.handlers)).toEqual(['reload systemd', 'record release', 'restart app']);
+    // The surge instance: the release `next` names, on app_surge_port, never restarted nor enabled.
+    const surge = (await written(run, '/etc/systemd/system/counter-surge.service')).content;
+    expect(surge).toContain('WorkingDirectory=/opt/counter/next');
+    expect(surge).toContain('ExecStart=/usr/bin/env PORT=3001 /bin/sh -c "exec node server.js"');
+    expect(surge).toContain('Restart=no');
+    expect(surge).not.toContain('[Install]');
+    expect(stepNamed(run, 'template /etc/systemd/system/counter-surge.service').notify).toEqual(['reload systemd']);
   });
 
   it('sysv: an init script with start-stop-daemon and a respawn wrapper, no unit', async () => {
@@ -323,6 +365,10 @@ describe('app', () => {
     expect(wrapper.startsWith('#!/bin/sh\n')).toBe(true);
     expect(wrapper).toContain(". '/etc/counter/env'");
     expect(wrapper).toContain("(cd '/opt/counter/current' && exec /bin/sh -c 'exec node server.js') &");
+    const surge = (await written(run, '/usr/local/sbin/counter-surge-respawn')).content;
+    expect(surge).toContain('export PORT=3001');
+    expect(surge).toContain("(cd '/opt/counter/next' && exec /bin/sh -c 'exec node server.js') &");
+    expect((await written(run, '/etc/init.d/counter-surge')).content).toContain("PIDFILE='/run/counter-surge.pid'");
     expect(Object.keys(run.handlers)).toEqual(['record release', 'restart app']);
   });
 
