@@ -1,0 +1,93 @@
+// Deploys under load (issue 15): a new release of the app goes live on the one app host of
+// inventory/lab.yml with no dropped request, through the surge instance on app_surge_port (nginx's
+// backup upstream); a release whose health check fails never gets traffic and the run exits 2 naming it.
+// Steady load from the control node at the VIP for the whole rollout.
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot as projectRoot } from '../../src/package-root.ts';
+import { type Timeline, underLoad } from './load.ts';
+import { apply, inventoryVariant, VIP } from './support.ts';
+
+const LOAD = { url: `http://${VIP}/`, concurrency: 4, timeoutMs: 4000, pauseMs: 20, durationMs: 60_000 };
+const fixtures = path.join(projectRoot, '.lab', 'app-deploy');
+const sample = path.join(projectRoot, 'roles', 'app', 'files', 'counter');
+
+/** A copy of the sample app whose X-App-Host says `<host>/<tag>`, its server.js changed by `edit`. */
+function version(tag: string, edit: (js: string) => string = (js) => js): string {
+  const dir = path.join(fixtures, tag);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(fixtures, { recursive: true });
+  cpSync(sample, dir, { recursive: true });
+  const file = path.join(dir, 'server.js');
+  const js = readFileSync(file, 'utf8').replace("'X-App-Host': os.hostname(),", `'X-App-Host': os.hostname() + '/${tag}',`);
+  writeFileSync(file, edit(js));
+  return dir;
+}
+
+function withSource(name: string, dir: string) {
+  return inventoryVariant(`app-deploy-${name}`, (doc) => doc.setIn(['all', 'vars', 'app_source'], dir));
+}
+
+function summary(t: Timeline) {
+  const lost = t.samples.filter((s) => s.status !== 200);
+  const rate = t.samples.length / (t.durationMs / 1000);
+  return { requests: t.samples.length, lost: lost.length, rate, errors: [...new Set(lost.map((s) => `${s.status} ${s.error ?? ''}`))] };
+}
+
+describe('deploys under load with one app host (inventory/lab.yml)', () => {
+  const variants: { remove: () => void }[] = [];
+  beforeAll(async () => {
+    // nginx's backup upstream and the firewall's surge port come with the roles: converge them first.
+    const run = await apply([]);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+  }, 600_000);
+  afterAll(async () => {
+    const back = await apply([]);
+    for (const v of variants) v.remove();
+    rmSync(fixtures, { recursive: true, force: true });
+    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  }, 600_000);
+
+  it('a new version goes live with 0 requests lost; every response after the switch is the new one; a second run changes nothing', async () => {
+    const v2 = withSource('v2', version('v2'));
+    variants.push(v2);
+    const { timeline, value: run } = await underLoad({ ...LOAD, minMs: 3000 }, async (load) => {
+      const r = await apply(['--role', 'app'], v2.file);
+      return { ...r, endedAt: load.now() };
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const s = summary(timeline);
+    console.log(`deploy v2, one app host: ${s.requests} requests at ${s.rate.toFixed(0)}/s, ${s.lost} lost ${s.errors.join(', ')}`);
+    expect(s.rate).toBeGreaterThanOrEqual(50);
+    expect(s.lost).toBe(0);
+    const served = timeline.samples.map((x) => x.served);
+    const firstNew = served.indexOf('app-01/v2');
+    expect(firstNew).toBeGreaterThan(-1);
+    // Once the new version answers, the old one never does again.
+    expect(served.slice(firstNew).filter((x) => x !== 'app-01/v2')).toEqual([]);
+    expect(timeline.samples.filter((x) => x.at > run.endedAt).every((x) => x.served === 'app-01/v2')).toBe(true);
+
+    const again = await apply(['--role', 'app'], v2.file);
+    expect(again.code).toBe(0);
+    expect(again.result.steps.filter((x) => x.status === 'changed').map((x) => x.step)).toEqual([]);
+  }, 300_000);
+
+  const broken: [string, (js: string) => string, RegExp][] = [
+    ['health500', (js) => js.replace("send(res, 200, 'text/plain; charset=utf-8', 'ok\\n');", "send(res, 500, 'text/plain; charset=utf-8', 'broken on purpose\\n');"), /HTTP 500: broken on purpose/],
+    ['exits', (js) => `process.exit(3);\n${js}`, /the process exited/],
+  ];
+  it.each(broken)('a broken release (%s) gets no traffic: 0 lost, the old release serves, exit 2 naming it and the answer', async (tag, edit, reason) => {
+    const bad = withSource(tag, version(tag, edit));
+    variants.push(bad);
+    const { timeline, value: run } = await underLoad({ ...LOAD, minMs: 3000 }, () => apply(['--role', 'app'], bad.file));
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    const out = `${run.stdout}\n${run.stderr}`;
+    expect(out).toMatch(/counter: release [0-9a-f]{12}: health check \/healthz on port 3001 failed/);
+    expect(out).toMatch(reason);
+    const s = summary(timeline);
+    console.log(`broken release (${tag}), one app host: ${s.requests} requests at ${s.rate.toFixed(0)}/s, ${s.lost} lost ${s.errors.join(', ')}`);
+    expect(s.lost).toBe(0);
+    expect(new Set(timeline.samples.map((x) => x.served))).toEqual(new Set(['app-01/v2']));
+  }, 300_000);
+});
