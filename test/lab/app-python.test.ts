@@ -59,4 +59,12 @@ describe('the app role runs a Python app', () => {
     expect(run.code).toBe(0);
     expect(run.result.totals.changed, JSON.stringify(run.result.steps.filter((s) => s.status !== 'ok'), null, 1)).toBe(0);
   });
+
+  it('provision verify passes with it: the VIP and the health path through the stack, its DB user from the app host', async () => {
+    const verify = await provision(['verify', '-i', variant.file, '--json']);
+    const report = JSON.parse(verify.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c) => c.name.startsWith('VIP '))?.detail).toMatch(/\/healthz 200/);
+    expect(verify.code).toBe(0);
+  });
 });
