@@ -9,7 +9,7 @@ import { buildRelease, type Release } from './release.ts';
 import { appInstances, appPaths, appSourceDir, healthAddress, switchCommand, appTemplateVars, appVariables, pruneCommand, releaseLogCommand, sharedLinks, validateApp } from './vars.ts';
 
 /** The file in each release folder that says where the release came from (release.ts, Provenance). */
-export const PROVENANCE_FILE = '.scaleup-release.json';
+export const PROVENANCE_FILE = '.scaleup.release.json';
 
 export default defineRole({
   name: 'app',

@@ -37,6 +37,8 @@ export const REPO_PACKAGES = [
   'mariadb-client',
   'nodejs',
   'node-mysql',
+  // A Python app on the app tier (python3 itself is in the base): test/fixtures/apps/python-app.
+  'python3-pymysql',
   'python3-apt',
   'nftables',
   'rsyslog',

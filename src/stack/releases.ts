@@ -1,5 +1,5 @@
 // What releases of the app an app host holds (`provision releases`): each release folder, whether it
-// is complete, which one `current` names, where each came from (its .scaleup-release.json) and the
+// is complete, which one `current` names, where each came from (its .scaleup.release.json) and the
 // release log. Read-only. Everything here comes from the host: sizes are bounded on the host, each
 // field is parsed defensively (an id must look like one, JSON must parse, only known fields of the
 // expected type are kept), and the text is made safe to print by the caller.
@@ -52,8 +52,8 @@ export function releasesScript(name: string): string {
     'printf "current=%s\\n" "$(readlink "$root/current" 2>/dev/null)"',
     'for d in "$root"/releases/*/; do',
     '  [ -d "$d" ] || continue; d=${d%/}; id=${d##*/}',
-    '  printf "release=%s %s %s\\n" "$id" "$(stat -c %Y "$d")" "$([ -f "$d/.scaleup-complete" ] && echo complete || echo partial)"',
-    `  [ -f "$d/.scaleup-release.json" ] && printf "meta=%s %s\\n" "$id" "$(head -c ${MAX_PROVENANCE_BYTES} "$d/.scaleup-release.json" | base64 -w0)"`,
+    '  printf "release=%s %s %s\\n" "$id" "$(stat -c %Y "$d")" "$([ -f "$d/.scaleup.complete" ] && echo complete || echo partial)"',
+    `  [ -f "$d/.scaleup.release.json" ] && printf "meta=%s %s\\n" "$id" "$(head -c ${MAX_PROVENANCE_BYTES} "$d/.scaleup.release.json" | base64 -w0)"`,
     'done',
     `[ -f ${quote(paths.releaseLog)} ] && printf "log=%s\\n" "$(tail -n ${LOG_LINES} ${quote(paths.releaseLog)} | base64 -w0)"`,
     'true',

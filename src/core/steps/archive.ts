@@ -10,8 +10,11 @@ import { probeFields } from './probe-output.ts';
 import { enterDirectory, refuse } from './safe-write.ts';
 import type { Step } from './step.ts';
 
-/** Written last into an unpacked directory: its presence means the directory is complete. */
-export const COMPLETE_MARKER = '.scaleup-complete';
+/**
+ * Written last into an unpacked directory: its presence means the directory is complete. Named apart
+ * from the writes' temp files (`NAME.scaleup-XXXX`), which anyone may sweep after an interrupted run.
+ */
+export const COMPLETE_MARKER = '.scaleup.complete';
 
 export interface UnpackedOptions {
   /** The directory the archive becomes (its parent must exist). */
