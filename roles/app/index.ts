@@ -45,7 +45,7 @@ export default defineRole({
               file.template({ src: 'app.init.ejs', dest: instance.initScript, mode: '0755', vars: { ...vars, instance }, notify: instance.surge ? [] : restart }),
             ]),
           ];
-    const switchVars = { ...vars, init_system: facts.initSystem, health_address: healthAddress(vars.bind_address), settle_seconds: NGINX_FAIL_TIMEOUT_S + 1 };
+    const switchVars = { ...vars, init_system: facts.initSystem, health_address: healthAddress(vars.bind_address), settle_seconds: NGINX_FAIL_TIMEOUT_S + 1, complete_marker: archive.COMPLETE_MARKER };
     // app_migrate runs once per deploy: on the first app host only (serial: 1 makes it the first deployed).
     const migrates = Boolean(v.app_migrate.trim()) && hostsIn(v.app_group)[0]?.name === host.name;
     // Kept across releases, and the only places the app may write below /opt/<name>.
