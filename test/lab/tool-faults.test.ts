@@ -208,7 +208,7 @@ describe('the tool under faults', () => {
       expect(r.result!.steps.filter((s) => s.status === 'changed' && !['db-01', 'app-01'].includes(s.host))).toEqual([]);
       // What did change on app-01 still got its handler: the env file is never left unapplied.
       const app = r.result!.steps.filter((s) => s.host === 'app-01' && s.status === 'changed').map((s) => s.step);
-      if (app.includes('template /etc/counter/env')) expect(app).toContain('restart counter');
+      if (app.includes('template /etc/counter/env')) expect(app).toContain('restart counter with no dropped request');
       expect((await onHost('web-01', 'grep -c "client_max_body_size 10m;" /etc/nginx/nginx.conf')).stdout.trim()).toBe('1');
       for (const lb of ['lb-01', 'lb-02']) expect((await onHost(lb, 'grep -c "timeout client  30s" /etc/haproxy/haproxy.cfg')).stdout.trim()).toBe('1');
       for (const h of STACK) expect(await leftovers(h), h).toBe('');
