@@ -5,7 +5,7 @@
 import { archive, command, defineRole, file, pkg, quote, service, user, type Step } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { NGINX_FAIL_TIMEOUT_S } from '../shared-vars.ts';
-import { buildRelease, type Release } from './release.ts';
+import { buildRelease, controlNodeUser, type Release } from './release.ts';
 import { appInstances, appPaths, appSourceDir, healthAddress, switchCommand, appTemplateVars, appVariables, pruneCommand, releaseLogCommand, sharedLinks, validateApp } from './vars.ts';
 
 /** The file in each release folder that says where the release came from (release.ts, Provenance). */
@@ -17,6 +17,8 @@ export default defineRole({
   variables: appVariables,
   required: ['mysql_app_password'],
   prepare(v, ctx) {
+    // A release named by app_release is on the hosts already: nothing to build.
+    if (v.app_release) return undefined;
     const source = appSourceDir(v.app_source, ctx);
     const links = sharedLinks(v.app_name, v.app_shared_dirs);
     return { key: JSON.stringify([source, v.app_build, links]), run: () => buildRelease(source, v.app_build, links) };
@@ -25,7 +27,10 @@ export default defineRole({
     secretVar(v.mysql_app_password, 'mysql_app_password'); // fail here, naming it, rather than in a template
     // Listing steps (--list-tasks) builds nothing: the release is named by what a run would build.
     const release = prepared as Release | undefined;
-    const vars = appTemplateVars(v, host, hostsIn, varsOf, release?.id ?? '<built before connecting>');
+    // app_release puts a release the hosts already hold back live (provision rollback): no archive,
+    // no migration (it ran when that release was first deployed).
+    const pinned = v.app_release || undefined;
+    const vars = appTemplateVars(v, host, hostsIn, varsOf, pinned ?? release?.id ?? '<built before connecting>');
     const { paths } = vars;
     const restart = ['restart app'];
     const [main, surge] = appInstances(v.app_name, v.app_surge_port);
@@ -47,7 +52,7 @@ export default defineRole({
           ];
     const switchVars = { ...vars, init_system: facts.initSystem, health_address: healthAddress(vars.bind_address), settle_seconds: NGINX_FAIL_TIMEOUT_S + 1, complete_marker: archive.COMPLETE_MARKER };
     // app_migrate runs once per deploy: on the first app host only (serial: 1 makes it the first deployed).
-    const migrates = Boolean(v.app_migrate.trim()) && hostsIn(v.app_group)[0]?.name === host.name;
+    const migrates = !pinned && Boolean(v.app_migrate.trim()) && hostsIn(v.app_group)[0]?.name === host.name;
     // Kept across releases, and the only places the app may write below /opt/<name>.
     const shared: Step[] = v.app_shared_dirs.length
       ? [
@@ -68,7 +73,7 @@ export default defineRole({
       file.directory({ path: paths.root, mode: '0755' }),
       file.directory({ path: paths.releases, mode: '0755' }),
       ...shared,
-      ...(release
+      ...(release && !pinned
         ? [archive.unpacked({ dest: paths.release, archive: release.archive, files: { [PROVENANCE_FILE]: JSON.stringify(release.provenance) + '\n' } })]
         : []),
       file.directory({ path: paths.configDir, group: v.app_user, mode: '0750' }),
@@ -89,7 +94,7 @@ export default defineRole({
       // app_port restarts while the surge instance serves (app.switch.ejs). Which release is live is
       // read from the host: a second run changes nothing.
       command.run({
-        name: `deploy release ${release?.id ?? ''} of ${v.app_name}`,
+        name: pinned ? `put release ${pinned} of ${v.app_name} live (app_release)` : `deploy release ${release?.id ?? ''} of ${v.app_name}`,
         command: switchCommand(paths.switchScript, paths.release, migrates),
         unless: `[ "$(readlink ${quote(paths.current)})" = ${quote(paths.release)} ]`,
         notify: ['record release'],
@@ -100,10 +105,13 @@ export default defineRole({
   },
   handlers: (v, { facts, host, hostsIn, varsOf, prepared }) => {
     const release = prepared as Release | undefined;
-    const { paths } = appTemplateVars(v, host, hostsIn, varsOf, release?.id ?? '');
+    const { paths } = appTemplateVars(v, host, hostsIn, varsOf, v.app_release || release?.id || '');
+    const entry = v.app_release
+      ? { release: v.app_release, action: 'rollback' as const, by: controlNodeUser() }
+      : { release: release?.id ?? '', action: 'deploy' as const, ...release?.provenance };
     return {
       ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
-      'record release': command.run({ name: `record release in ${quote(paths.releaseLog)}`, command: releaseLogCommand(paths.releaseLog, release) }),
+      'record release': command.run({ name: `record release in ${quote(paths.releaseLog)}`, command: releaseLogCommand(paths.releaseLog, entry) }),
       // A restart (the env file or the unit changed) goes through the same switch, on the live release.
       'restart app': command.run({ name: `restart ${v.app_name} with no dropped request`, command: `${quote(paths.switchScript)} "$(readlink -f ${quote(paths.current)})"` }),
     };

@@ -81,6 +81,11 @@ export function gitState(dir: string): { commit?: string; dirty?: boolean } {
   return { commit: head.stdout.trim(), dirty: status.status === 0 && status.stdout.trim() !== '' };
 }
 
+/** `user@hostname` of the control node: who built, deployed or rolled back. */
+export function controlNodeUser(): string {
+  return `${userInfo().username}@${hostname()}`;
+}
+
 /**
  * Builds the release of the app in `source`: copies it (without `.git`) to a temporary folder, runs
  * `build` there with `sh -c`, replaces each of `links` (relative path → target: the shared folders)
@@ -113,9 +118,8 @@ export async function buildRelease(source: string, build: string, links: Record<
       symlinkSync(target, at);
     }
     const { id, archive } = packRelease(copy);
-    const { username } = userInfo();
     const provenance: Provenance = {
-      source, ...gitState(source), ...(build.trim() ? { build } : {}), by: `${username}@${hostname()}`, builtAt: new Date().toISOString(),
+      source, ...gitState(source), ...(build.trim() ? { build } : {}), by: controlNodeUser(), builtAt: new Date().toISOString(),
     };
     return { id, archive, provenance };
   } finally {

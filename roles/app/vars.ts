@@ -22,6 +22,9 @@ export const appVariables = z.object({
   app_health_path: vars.text('/healthz', 'HTTP path that answers 2xx once the app is ready: a deploy sends no traffic to a release before it does.'),
   app_health_timeout: vars.count(30, 'Seconds a new release (or a restart) has to answer app_health_path with 2xx before the deploy gives it up.', 1),
   app_migrate: vars.text('', 'Shell command run once per deploy, on the first app host, in the new release with its environment, before the release gets traffic (e.g. `node migrate.js`). Empty = none.'),
+  app_release: z.string().regex(/^(|[0-9a-f]{12})$/, 'a release id: 12 hex digits, as `provision releases` lists them').default('').describe(
+    'A release already on the app hosts to put live instead of building app_source (its 12-digit id, from `provision releases`): what `provision rollback` sets. Set in the inventory, it pins that release until removed. Empty = build and deploy app_source.',
+  ),
   app_releases_keep: vars.count(3, 'Releases kept in /opt/<name>/releases, the current one included (at least 2: one to roll back to).', 2),
 });
 
@@ -189,7 +192,7 @@ export function validateApp(inventory: Inventory, hosts: Host[], defaults: AppVa
  * Appends one JSON line to the host's release log when `current` switches: when (the host's clock),
  * which release, and where it came from. Only root writes it; anyone may read it.
  */
-export function releaseLogCommand(log: string, release: { id: string; provenance: object } | undefined): string {
-  const rest = JSON.stringify({ release: release?.id ?? '', ...(release?.provenance ?? {}) }).slice(1);
+export function releaseLogCommand(log: string, entry: { release: string; action: 'deploy' | 'rollback' }): string {
+  const rest = JSON.stringify(entry).slice(1);
   return `umask 022; { printf '{"at":"%s",' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"; printf '%s\\n' ${quote(rest)}; } >> ${quote(log)}`;
 }

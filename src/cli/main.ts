@@ -3,6 +3,7 @@ import { ScaleupError, UserAbort, InventoryError, InventoryErrors, ConnectError 
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerFactsCommand } from './commands/facts.ts';
 import { registerReleasesCommand } from './commands/releases.ts';
+import { registerDeployCommands } from './commands/deploy.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
@@ -36,6 +37,7 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerApplyCommand(program);
   registerFactsCommand(program);
   registerVerifyCommand(program);
+  registerDeployCommands(program);
   registerReleasesCommand(program);
   registerVaultCommands(program);
   registerLabCommands(program);

@@ -146,12 +146,11 @@ export class HostSessions {
       }
     };
     const trace = this.settings.traceCommands;
-    const asked = performance.now();
     const opened = await timed('connect', () => this.settings.connect(host));
     this.#connections.set(host.name, opened);
     let conn = opened;
     if (trace) {
-      trace.emit({ type: 'trace-connection', host: host.name, setup: opened.setup, become: becomeMode(host), connectMs: performance.now() - asked });
+      trace.emit({ type: 'trace-connection', host: host.name, setup: opened.setup, become: becomeMode(host), connectMs: phases.at(-1)!.durationMs });
       conn = tracedConnection(opened, host, trace.emit, trace.redactor);
     }
     // The lock and the facts share one channel: one round trip, then one for all the probes.

@@ -4,6 +4,8 @@
 // field is parsed defensively (an id must look like one, JSON must parse, only known fields of the
 // expected type are kept), and the text is made safe to print by the caller.
 import type { Connection } from '../core/connection/connection.ts';
+import { ScaleupError } from '../core/errors.ts';
+import type { Host } from '../core/model.ts';
 import { quote } from '../core/quote.ts';
 import { appPaths } from '../../roles/app/vars.ts';
 
@@ -30,6 +32,8 @@ export interface HostRelease {
 export interface ReleaseLogEntry {
   at?: string;
   release?: string;
+  /** `deploy` (built from app_source) or `rollback` (an existing release put back live). */
+  action?: string;
   by?: string;
   source?: string;
   commit?: string;
@@ -108,7 +112,7 @@ export function parseReleases(app: string, stdout: string): HostReleases {
     } else if (key === 'log') {
       for (const entry of decode(value).split('\n').filter(Boolean)) {
         const parsed = parseJson(entry);
-        if (parsed !== undefined) log.push(stringFields(parsed, ['at', 'release', 'by', 'source', 'commit'] as const));
+        if (parsed !== undefined) log.push(stringFields(parsed, ['at', 'release', 'action', 'by', 'source', 'commit'] as const));
       }
     }
   }
@@ -130,4 +134,24 @@ export function parseReleases(app: string, stdout: string): HostReleases {
 export async function hostReleases(conn: Connection, name: string): Promise<HostReleases> {
   const result = await conn.exec(releasesScript(name), { timeoutMs: 30_000 });
   return parseReleases(name, result.stdout);
+}
+
+/** What one host answered, or why it did not. */
+export type HostAnswer = ({ host: string } & HostReleases) | { host: string; unreachable: string };
+
+/** The releases of each host's app (named by `appName`), read in parallel; a host that cannot be reached says why. */
+export async function releasesOn(hosts: Host[], appName: (host: Host) => string, connect: (host: Host) => Promise<Connection>): Promise<HostAnswer[]> {
+  return Promise.all(hosts.map(async (host): Promise<HostAnswer> => {
+    try {
+      const conn = await connect(host);
+      try {
+        return { host: host.name, ...(await hostReleases(conn, appName(host))) };
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      if (!(err instanceof ScaleupError)) throw err;
+      return { host: host.name, unreachable: err.message };
+    }
+  }));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot as projectRoot } from '../../src/package-root.ts';
 import { type Timeline, underLoad } from './load.ts';
-import { apply, inventoryVariant, VIP } from './support.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP } from './support.ts';
 
 const LOAD = { url: `http://${VIP}/`, concurrency: 4, timeoutMs: 4000, pauseMs: 20, durationMs: 60_000 };
 const fixtures = path.join(projectRoot, '.lab', 'app-deploy');
@@ -90,5 +90,90 @@ describe('deploys under load with one app host (inventory/lab.yml)', () => {
     console.log(`broken release (${tag}), one app host: ${s.requests} requests at ${s.rate.toFixed(0)}/s, ${s.lost} lost ${s.errors.join(', ')}`);
     expect(s.lost).toBe(0);
     expect(new Set(timeline.samples.map((x) => x.served))).toEqual(new Set(['app-01/v2']));
+  }, 300_000);
+});
+
+describe('deploys and rollbacks under load with two app hosts (app-02 added to the app group)', () => {
+  const variants: { remove: () => void }[] = [];
+  const appHosts = ['app-01', 'app-02'];
+  /** app-02 in the app group; `source` the app, with app_migrate and a shared folder it writes to. */
+  const twoHosts = (name: string, source?: string) =>
+    inventoryVariant(`app-deploy-${name}`, (doc) => {
+      doc.setIn(['groups', 'app', 'hosts', 'app-02'], { address: LAB_ADDRESSES['app-02'] });
+      if (source) {
+        doc.setIn(['groups', 'app', 'vars', 'app_source'], source);
+        doc.setIn(['groups', 'app', 'vars', 'app_shared_dirs'], ['state']);
+        doc.setIn(['groups', 'app', 'vars', 'app_migrate'], 'echo "$(hostname) $(date +%s)" >> state/migrations.log');
+      }
+    });
+  /** Lines app_migrate wrote, on all app hosts together. */
+  const migrations = async () => {
+    const counts = await Promise.all(appHosts.map((h) => onHost(h, 'cat /opt/counter/shared/state/migrations.log 2>/dev/null | wc -l')));
+    return counts.reduce((n, c) => n + Number(c.stdout.trim()), 0);
+  };
+  let v3: { file: string; remove: () => void };
+
+  beforeAll(async () => {
+    // The stack with app-02 in rotation (nginx's upstreams, the firewall), on the sample app.
+    const both = twoHosts('two');
+    variants.push(both);
+    const run = await apply([], both.file);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    await Promise.all(appHosts.map((h) => onHost(h, 'rm -f /opt/counter/shared/state/migrations.log')));
+    v3 = twoHosts('v3', version('v3'));
+    variants.push(v3);
+  }, 600_000);
+  afterAll(async () => {
+    const back = await apply([]);
+    for (const v of variants) v.remove();
+    rmSync(fixtures, { recursive: true, force: true });
+    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  }, 600_000);
+
+  it('`provision deploy` rolls v3 out host by host with 0 requests lost, and app_migrate runs exactly once', async () => {
+    const { timeline, value: run } = await underLoad({ ...LOAD, minMs: 3000 }, async (load) => {
+      const r = await apply([], v3.file, ['deploy']);
+      return { ...r, endedAt: load.now() };
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const s = summary(timeline);
+    console.log(`deploy v3, two app hosts: ${s.requests} requests at ${s.rate.toFixed(0)}/s, ${s.lost} lost ${s.errors.join(', ')}`);
+    expect(s.rate).toBeGreaterThanOrEqual(50);
+    expect(s.lost).toBe(0);
+    const after = new Set(timeline.samples.filter((x) => x.at > run.endedAt).map((x) => x.served));
+    expect([...after].sort()).toEqual(['app-01/v3', 'app-02/v3']);
+    expect(await migrations()).toBe(1);
+
+    // Converged: nothing changes, and no migration runs.
+    const again = await apply([], v3.file, ['deploy']);
+    expect(again.code).toBe(0);
+    expect(again.result.steps.filter((x) => x.status === 'changed').map((x) => x.step)).toEqual([]);
+    expect(await migrations()).toBe(1);
+  }, 300_000);
+
+  it('`provision rollback` puts the previous release back on both hosts with 0 requests lost, without rebuilding or migrating', async () => {
+    const { timeline, value: run } = await underLoad({ ...LOAD, minMs: 3000 }, async (load) => {
+      const r = await apply([], v3.file, ['rollback']);
+      return { ...r, endedAt: load.now() };
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/rolling back to release [0-9a-f]{12}/);
+    const s = summary(timeline);
+    console.log(`rollback, two app hosts: ${s.requests} requests at ${s.rate.toFixed(0)}/s, ${s.lost} lost ${s.errors.join(', ')}`);
+    expect(s.rate).toBeGreaterThanOrEqual(50);
+    expect(s.lost).toBe(0);
+    const after = new Set(timeline.samples.filter((x) => x.at > run.endedAt).map((x) => x.served));
+    expect([...after].sort()).toEqual(['app-01', 'app-02']);
+    expect(run.result.steps.some((x) => x.step.startsWith('unpack'))).toBe(false);
+    expect(await migrations()).toBe(1);
+
+    // Each host's release log says who rolled back to what.
+    const listed = await provision(['releases', '-i', v3.file, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const hosts = (JSON.parse(listed.stdout) as { hosts: { host: string; releases: { id: string; current: boolean }[]; log: { release: string; action: string }[] }[] }).hosts;
+    for (const h of hosts) {
+      const current = h.releases.find((r) => r.current)!.id;
+      expect(h.log.at(-1)).toMatchObject({ release: current, action: 'rollback' });
+    }
   }, 300_000);
 });

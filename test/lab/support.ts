@@ -53,10 +53,13 @@ export function provision(args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-/** `provision apply … --yes --json FILE` and the parsed result. */
-export async function apply(args: string[], inventory = labInventory): Promise<CliRun & { result: RunResult }> {
+/**
+ * `provision apply … --yes --json FILE` and the parsed result; `command` runs another command that
+ * takes apply's flags (`['deploy']`, `['rollback', RELEASE]`).
+ */
+export async function apply(args: string[], inventory = labInventory, command = ['apply']): Promise<CliRun & { result: RunResult }> {
   const json = path.join(projectRoot, '.lab', `result-${process.pid}-${Date.now()}.json`);
-  const run = await provision(['apply', '-i', inventory, '--yes', '--json', json, ...args]);
+  const run = await provision([...command, '-i', inventory, '--yes', '--json', json, ...args]);
   let result: RunResult;
   try {
     result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;

@@ -217,10 +217,10 @@ describe('app role variables', () => {
 
   it('the release log line is JSON with the host clock first', () => {
     const dirLog = path.join(dir, 'releases.log');
-    const release = { id: 'abcdef012345', provenance: { source: "/src/it's", by: 'me@box' } };
-    execFileSync('sh', ['-c', releaseLogCommand(dirLog, release)]);
+    const entry = { release: 'abcdef012345', action: 'deploy' as const, source: "/src/it's", by: 'me@box' };
+    execFileSync('sh', ['-c', releaseLogCommand(dirLog, entry)]);
     const line = JSON.parse(readFileSync(dirLog, 'utf8').trim()) as Record<string, string>;
-    expect(line).toMatchObject({ release: 'abcdef012345', source: "/src/it's", by: 'me@box' });
+    expect(line).toMatchObject({ release: 'abcdef012345', action: 'deploy', source: "/src/it's", by: 'me@box' });
     expect(line.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
@@ -230,5 +230,7 @@ describe('app role variables', () => {
     expect(JSON.parse(preparation!.key)[0]).toBe('/roles/app/files/counter');
     const own = app.prepare!({ ...vars, app_source: 'site' }, { dir: '/roles/app', projectRoot: '/project' });
     expect(JSON.parse(own!.key)[0]).toBe('/project/site');
+    // A release named by app_release is on the hosts already: nothing is built.
+    expect(app.prepare!({ ...vars, app_release: 'abcdef012345' }, { dir: '/roles/app', projectRoot: '/project' })).toBeUndefined();
   });
 });

@@ -23,7 +23,8 @@ export interface CommonFlags {
   startAtRole?: string;
 }
 
-const repeat = (value: string, previous: string[] = []) => [...previous, value];
+/** A repeatable option's values, in order (`-e A=1 -e B=2`). */
+export const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InventoryError, type SourceLocation } from '../../core/errors.ts';
 import { extraVars } from '../run-overrides.ts';
+import { repeat } from './common-flags.ts';
 import { hostField, loadInventory, locateField } from '../../core/inventory.ts';
 import type { Host, Inventory, VarValue, Vars } from '../../core/model.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
@@ -87,7 +88,7 @@ export function registerInventoryCommand(program: Command): void {
     .option('--host <name>', 'one host, as JSON')
     .option('--graph', 'the group tree')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
-    .option('-e, --extra-vars <var>', 'KEY=VALUE or @FILE.yml, as a run would get them (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('-e, --extra-vars <var>', 'KEY=VALUE or @FILE.yml, as a run would get them (repeatable)', repeat)
     .addHelpText('after', '\nExamples:\n  provision inventory --list\n  provision inventory --host web-01\n  provision inventory --host web-01 -e nginx_port=8081   (shown with its origin: the command line)\n  provision inventory -i inventory/lab.yml --graph\n  provision inventory -i hosts --host web01    (an Ansible INI inventory; group_vars/ and host_vars/ beside it)\n')
     .action(async (flags: { inventory?: string; host?: string; graph?: boolean; ageKeyFile?: string; extraVars?: string[] }) => {
       const settings = resolveSettings({ inventory: flags.inventory });

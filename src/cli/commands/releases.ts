@@ -2,14 +2,13 @@
 // from what and by whom each was made (the app role's release folders and release log). Read-only.
 import type { Command } from 'commander';
 import { openSsh } from '../../core/connection/open.ts';
-import { ScaleupError } from '../../core/errors.ts';
 import { selectHosts } from '../../core/host-pattern.ts';
 import { safeHostData, safeHostLine } from '../../core/host-text.ts';
 import { readInventory } from '../../core/inventory.ts';
 import type { Host } from '../../core/model.ts';
 import { loadPlaybook } from '../../core/playbook.ts';
 import { roleVars } from '../../core/role-plan.ts';
-import { hostReleases, type HostReleases } from '../../stack/releases.ts';
+import { releasesOn, type HostAnswer } from '../../stack/releases.ts';
 import { keeperAccess } from '../connection-keeper.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadInventoryWithSecrets } from '../project.ts';
@@ -18,9 +17,6 @@ import { resolveSettings, rolesFor } from '../settings.ts';
 import { sshPersistFlag } from './numeric-flags.ts';
 
 type Flags = { inventory?: string; playbook?: string; json?: boolean; acceptNewHostKeys?: boolean; ageKeyFile?: string; sshPersist?: number };
-
-/** What one host answered, or why it did not. */
-type HostAnswer = ({ host: string } & HostReleases) | { host: string; unreachable: string };
 
 /** The hosts the playbook's plays run the app role on, in inventory order. */
 function appRoleHosts(playbookFile: string, inventoryFile: string, known: string[]): string {
@@ -49,7 +45,10 @@ function renderHost(answer: HostAnswer, c: ReturnType<typeof palette>): string {
   }
   if (answer.currentTarget) lines.push(`  current → ${safeHostLine(answer.currentTarget)} (not a release)`);
   const last = answer.log.at(-1);
-  if (last) lines.push(c.dim(`  last switch: ${safeHostLine(last.release ?? '?')} at ${safeHostLine(last.at ?? '?')} by ${safeHostLine(last.by ?? '?')}`));
+  if (last) {
+    const how = last.action === 'rollback' ? ' (rollback)' : '';
+    lines.push(c.dim(`  last switch: ${safeHostLine(last.release ?? '?')}${how} at ${safeHostLine(last.at ?? '?')} by ${safeHostLine(last.by ?? '?')}`));
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -80,22 +79,10 @@ export function registerReleasesCommand(program: Command): void {
       const roles = rolesFor(settings);
       const app = await roles.require('app');
       const hosts: Host[] = selectHosts(inventory, pattern ?? appRoleHosts(settings.playbook, inventory.file, roles.list()));
-      const answers = await Promise.all(hosts.map(async (host): Promise<HostAnswer> => {
-        const name = String(roleVars(app, host).app_name);
-        try {
-          const conn = await openSsh(host, {
-            knownHostsFile: inventory.knownHosts, acceptNewHostKeys: Boolean(flags.acceptNewHostKeys), connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
-          }, keeper);
-          try {
-            return { host: host.name, ...(await hostReleases(conn, name)) };
-          } finally {
-            await conn.close();
-          }
-        } catch (err) {
-          if (!(err instanceof ScaleupError)) throw err;
-          return { host: host.name, unreachable: err.message };
-        }
-      }));
+      const connect = (host: Host) => openSsh(host, {
+        knownHostsFile: inventory.knownHosts, acceptNewHostKeys: Boolean(flags.acceptNewHostKeys), connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
+      }, keeper);
+      const answers = await releasesOn(hosts, (host) => String(roleVars(app, host).app_name), connect);
       if (flags.json) {
         process.stdout.write(JSON.stringify(safeHostData({ hosts: answers }), null, 2) + '\n');
       } else {
