@@ -8,7 +8,8 @@ export const sharedVariables = {
   lb_group: vars.text('lb', 'Inventory group of the load balancers (HAProxy + keepalived).'),
   web_group: vars.text('web', "Inventory group of the web hosts (nginx): HAProxy's backend."),
   app_group: vars.text('app', "Inventory group of the app hosts: nginx's upstream, MySQL's grantees."),
-  db_group: vars.text('db', 'Inventory group of the database hosts; the app uses the first one.'),
+  db_group: vars.text('db', 'Inventory group of the database hosts: the primary (mysql_primary, else the first) and its replicas.'),
+  mysql_primary: vars.text('', 'Name of the primary database host (it takes the writes; the app uses it); empty = the first host of db_group. Every other db host is a replica of it.'),
   // Checked where it is set (every host that reads it), before connecting: keepalived takes only IPv4.
   vip: z.string().refine((v) => v === '' || isIPv4(v), { error: 'must be an IPv4 address' }).default('')
     .describe("Floating IPv4 address the load balancers share; HAProxy's frontend binds it."),
@@ -34,6 +35,11 @@ export const NGINX_FAIL_TIMEOUT_S = 5;
 const sharedSchema = z.object(sharedVariables);
 export type SharedVars = z.output<typeof sharedSchema>;
 export const sharedDefaults: SharedVars = sharedSchema.parse({});
+
+/** The primary of the db tier: the host `mysql_primary` names, else the group's first; undefined for an empty group. */
+export function primaryOf(dbHosts: Host[], primaryName: string): Host | undefined {
+  return primaryName ? dbHosts.find((h) => h.name === primaryName) : dbHosts[0];
+}
 
 /** The shared variables a role reads, to spread into its own `variables`. */
 export function sharedVars<K extends keyof typeof sharedVariables>(...keys: K[]): Pick<typeof sharedVariables, K> {

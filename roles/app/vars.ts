@@ -6,7 +6,7 @@ import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars, tierMembers } from '../shared-vars.ts';
 
 export const appVariables = z.object({
-  ...sharedVars('app_group', 'db_group', 'app_port', 'app_surge_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
+  ...sharedVars('app_group', 'db_group', 'mysql_primary', 'app_port', 'app_surge_port', 'mysql_port', 'mysql_app_database', 'mysql_app_user', 'mysql_app_password'),
   app_name: vars.text('counter', 'Name of the app: /opt/<name>, /etc/<name>/env and the service are named after it.'),
   app_source: vars.text('', 'Folder of the app on the control node: relative to the project root (the folder of scaleup.yml), or absolute; empty = the sample app shipped with the role (files/counter).'),
   app_build: vars.text('', 'Shell command run on the control node in a clean copy of app_source before any host is contacted (e.g. `npm ci --omit=dev`); what it leaves is the release. Empty = no build.'),
@@ -37,7 +37,7 @@ export function appSourceDir(source: string, ctx: { dir: string; projectRoot: st
 }
 
 /** The environment the role gives every app (roles/app/README.md, "The environment contract"). */
-export const CONTRACT_ENV = ['NODE_ENV', 'BIND_ADDRESS', 'PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_POOL_SIZE'];
+export const CONTRACT_ENV = ['NODE_ENV', 'BIND_ADDRESS', 'PORT', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_POOL_SIZE', 'DB_READ_HOSTS'];
 
 /** Each shared folder's link in a release (relative path → /opt/<name>/shared/<dir>). */
 export function sharedLinks(name: string, dirs: string[]): Record<string, string> {
@@ -124,13 +124,18 @@ export function systemdExec(start: string): string {
 
 /** Template locals shared by the env file, the unit, the init script and its wrapper. */
 export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], varsOf: (host: Host) => Vars, releaseId = '') {
-  // The database is the first db host, on the port its own MySQL listens on; app_db_host names another.
-  const db = tierMembers(hostsIn(vars.db_group), varsOf, 'mysql_port')[0];
+  // The database is the db tier's primary (mysql_primary, else the first db host), on the port its own
+  // MySQL listens on; app_db_host names another. The other db hosts are its read-only replicas.
+  const members = tierMembers(hostsIn(vars.db_group), varsOf, 'mysql_port');
+  const db = (vars.mysql_primary && members.find((m) => m.name === vars.mysql_primary)) || members[0];
+  const replicas = members.filter((m) => m !== db);
   return {
     paths: appPaths(vars.app_name, releaseId),
     bind_address: vars.app_bind_address || host.privateAddress,
     db_host: vars.app_db_host || db?.address || '',
     db_port: vars.app_db_host || !db ? vars.mysql_port : db.port,
+    // host:port of each replica, for an app that sends reads there (DB_READ_HOSTS).
+    db_read_hosts: replicas.map((m) => `${m.address}:${m.port}`).join(','),
     envQuote,
     systemdExec,
     quote,

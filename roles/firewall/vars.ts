@@ -70,7 +70,12 @@ export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: s
     // A deploy's surge instance (roles/app): nginx's backup upstream.
     rules.push(fromTier('app surge port from the web hosts', vars.app_surge_port, vars.web_group));
   }
-  if (inGroup(vars.db_group)) rules.push(fromTier('mysql from the app hosts', vars.mysql_port, vars.app_group));
+  if (inGroup(vars.db_group)) {
+    rules.push(fromTier('mysql from the app hosts', vars.mysql_port, vars.app_group));
+    // Replication (roles/mysql): a replica connects to the primary; any db host may be promoted.
+    const otherDbs = addresses(vars.db_group, host.name);
+    if (otherDbs.length) rules.push({ comment: 'mysql from the other db hosts (replication)', proto: 'tcp', port: vars.mysql_port, sources: mergeSources(otherDbs) });
+  }
   return rules;
 }
 

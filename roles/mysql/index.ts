@@ -1,29 +1,60 @@
 // MySQL for the app tier: MariaDB on Debian (MySQL on Ubuntu), listening on the private address only,
-// secured like mysql_secure_installation, with the app database and one account per app host.
+// secured like mysql_secure_installation, with the app database and one account per app host. The
+// db group's first host (or mysql_primary) is the primary; every other db host is its replica, seeded
+// once from a consistent snapshot and read-only (replication.md in the README).
 import { defineRole, file, pkg, service } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
-import { mysqlPlatform, mysqlTemplateVars, mysqlVariables, validateMysql } from './vars.ts';
+import { primaryOf } from '../shared-vars.ts';
+import { mysqlReplica, mysqlReplicationAccounts } from './replication-steps.ts';
+import { mysqlPlatform, mysqlTemplateVars, mysqlVariables, serverId, validateMysql } from './vars.ts';
 import { mysqlAppUsers, mysqlDatabase, mysqlSecureInstallation } from './sql-steps.ts';
+
+/** Seconds a new replica waits for the primary (converged in the same run) to let it in. */
+const PRIMARY_WAIT_S = 180;
 
 export default defineRole({
   name: 'mysql',
-  description: 'MariaDB/MySQL on the private address, secured, with the app database and per-app-host accounts',
+  description: 'MariaDB/MySQL on the private address, secured, with the app database and per-app-host accounts; replicas by inventory',
   variables: mysqlVariables,
   required: ['mysql_app_password'],
-  steps(v, { host, facts, hostsIn }) {
+  steps(v, { host, facts, hostsIn, varsOf }) {
     const p = mysqlPlatform(facts);
     const sql = { client: p.client, flavor: p.flavor };
-    return [
+    const dbHosts = hostsIn(v.db_group);
+    const primary = primaryOf(dbHosts, v.mysql_primary) ?? host;
+    const replicas = dbHosts.filter((h) => h.name !== primary.name);
+    const isReplica = primary.name !== host.name;
+    const config = [
       // Debian starts the server on install, bound to 127.0.0.1; the drop-in moves it at the restart.
       pkg.installed(p.packages),
       file.template({
         src: 'scaleup.cnf.ejs',
         dest: p.dropIn,
         mode: '0644',
-        vars: mysqlTemplateVars(v, host),
+        vars: mysqlTemplateVars(v, host, isReplica),
         notify: ['restart mysql'],
       }),
       service.running(p.service),
+    ];
+    if (isReplica) {
+      // Everything else (the secured accounts, the database, the app's users) comes from the primary.
+      const pv = varsOf(primary);
+      return [
+        ...config,
+        mysqlReplica({
+          ...sql,
+          dump: p.dump,
+          primary: { name: primary.name, address: primary.privateAddress, port: Number(pv.mysql_port ?? v.mysql_port) },
+          user: v.mysql_replication_user,
+          password: secretVar(v.mysql_replication_password, 'mysql_replication_password'),
+          serverId: serverId(v, host),
+          restartCommand: facts.initSystem === 'systemd' ? `systemctl restart ${p.service}` : `service ${p.service} restart`,
+          waitSeconds: PRIMARY_WAIT_S,
+        }),
+      ];
+    }
+    return [
+      ...config,
       mysqlSecureInstallation(sql),
       mysqlDatabase({ ...sql, database: v.mysql_app_database, charset: v.mysql_character_set, collation: v.mysql_collation }),
       mysqlAppUsers({
@@ -32,6 +63,12 @@ export default defineRole({
         hosts: hostsIn(v.app_group).map((h) => h.privateAddress),
         database: v.mysql_app_database,
         password: secretVar(v.mysql_app_password, 'mysql_app_password'),
+      }),
+      mysqlReplicationAccounts({
+        ...sql,
+        user: v.mysql_replication_user,
+        hosts: replicas.map((h) => h.privateAddress),
+        password: replicas.length ? secretVar(v.mysql_replication_password, 'mysql_replication_password') : undefined,
       }),
     ];
   },

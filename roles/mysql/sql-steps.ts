@@ -26,7 +26,7 @@ export interface SqlChange extends Change {
   unreadable?: boolean;
 }
 
-interface SqlStepSpec {
+export interface SqlStepSpec {
   name: string;
   client: string;
   flavor: SqlFlavor;
@@ -38,12 +38,12 @@ interface SqlStepSpec {
   password?: Secret;
 }
 
-function passwordClause(flavor: SqlFlavor, password: Secret): string {
+export function passwordClause(flavor: SqlFlavor, password: Secret): string {
   const literal = sqlString(password.reveal());
   return flavor === 'mysql' ? `IDENTIFIED WITH mysql_native_password BY ${literal}` : `IDENTIFIED BY ${literal}`;
 }
 
-function sqlStep(spec: SqlStepSpec): Step {
+export function sqlStep(spec: SqlStepSpec): Step {
   const probe = queryCommand(spec.client, spec.query);
   const render = (s: SqlStatement): string => {
     if ('sql' in s) return s.sql;

@@ -11,7 +11,7 @@ export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 /** The CLI entry the lab suites drive (override to test another build of it). */
 const PROVISION = process.env.SCALEUP_PROVISION_BIN ?? join(PROJECT_ROOT, 'bin/provision.js');
 const keep = process.env.SCALEUP_LAB_KEEP === '1';
-export const LAB_SUITE_HOSTS = 'lb-01,lb-02,web-01,web-02,app-01,app-02,db-01';
+export const LAB_SUITE_HOSTS = 'lb-01,lb-02,web-01,web-02,app-01,app-02,db-01,db-02';
 
 /** Runs `provision ARGS…`; `show` streams its output (progress of a cold build takes a minute). */
 export function provision(args: string[], show = false): SpawnSyncReturns<string> {
@@ -65,7 +65,7 @@ export function setup(): void {
   chmodSync(join(PROJECT_ROOT, 'inventory', 'lab.agekey'), 0o600);
   if (keep && provision(['lab', 'status']).status === 0) return;
   mustProvision(['lab', 'down']);
-  // The five stack hosts plus a second web and app host, for the scale-out and fault suites.
+  // The five stack hosts plus a second web, app and db host, for the scale-out, fault and replica suites.
   mustProvision(['lab', 'up', '--init', process.env.SCALEUP_LAB_INIT ?? 'systemd', '--hosts', LAB_SUITE_HOSTS]);
   // Every suite starts from the five-host stack of inventory/lab.yml, converged.
   mustProvision(['apply', '-i', 'inventory/lab.yml', '--yes']);

@@ -10,7 +10,7 @@ import { labInventory, labKey, labKnownHosts } from './lab-paths.ts';
 
 export const LAB_ADDRESSES: Record<string, string> = {
   'lb-01': '10.77.0.11', 'lb-02': '10.77.0.12', 'web-01': '10.77.0.21', 'web-02': '10.77.0.22',
-  'app-01': '10.77.0.31', 'app-02': '10.77.0.32', 'db-01': '10.77.0.41',
+  'app-01': '10.77.0.31', 'app-02': '10.77.0.32', 'db-01': '10.77.0.41', 'db-02': '10.77.0.42',
 };
 export const VIP = '10.77.0.100';
 

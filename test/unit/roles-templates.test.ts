@@ -252,7 +252,7 @@ describe('mysql', () => {
     const debian = roleOn(mysql, lab, 'db-01').steps.map((s) => s.name);
     expect(debian).toEqual([
       'package mariadb-server mariadb-client', 'template /etc/mysql/mariadb.conf.d/60-scaleup.cnf', 'service mariadb running',
-      'mysql secure installation', 'mysql database scaleup', 'mysql users app',
+      'mysql secure installation', 'mysql database scaleup', 'mysql users app', 'mysql replication accounts replicator',
     ]);
     const ubuntu = roleOn(mysql, lab, 'db-01', { osId: 'ubuntu' });
     expect(ubuntu.steps.map((s) => s.name).slice(0, 3)).toEqual([

@@ -244,11 +244,12 @@ describe('the lab secrets', () => {
   // private before use (protectLabAgeKey), and so do these tests.
   beforeEach(() => chmodSync('inventory/lab.agekey', 0o600));
 
-  it('decrypt with the committed lab identity and hold the two stack secrets', async () => {
+  it('decrypt with the committed lab identity and hold the stack secrets', async () => {
     const head = readFileSync('inventory/lab.agekey', 'utf8').split('\n')[0];
     expect(head).toMatch(/LAB ONLY/);
     const { secrets } = await openSecretsFile('inventory/lab.secrets.age', { ...noEnv });
-    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password']);
+    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password', 'mysql_replication_password']);
+    expect(secrets.mysql_replication_password!.reveal().length).toBeGreaterThanOrEqual(24);
     expect(secrets.mysql_app_password!.reveal().length).toBeGreaterThanOrEqual(24);
     expect(secrets.haproxy_stats_password!.reveal().length).toBeGreaterThanOrEqual(24);
   });
