@@ -2,7 +2,7 @@
 // scaleup ships use nothing else, so each is an example a user can copy. Anything not exported here
 // is internal and may change between versions.
 export { defineRole } from './core/role.ts';
-export type { LogSource, Preparation, PrepareContext, Role, RoleContext, RoleDeclaration, RoleHome, VarsOf } from './core/role.ts';
+export type { LogSource, Preparation, PrepareContext, Role, RoleContext, RoleDeclaration, RoleHome, ValidateContext, VariableFault, VarsOf } from './core/role.ts';
 // A role's variables are a zod object (`variables: z.object({ … })`); `vars` has the common shapes.
 export * as z from 'zod';
 export { vars } from './core/role-variables.ts';

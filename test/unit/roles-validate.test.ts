@@ -26,7 +26,7 @@ describe('keepalived cluster invariants', () => {
   it('the lab passes', () => {
     const inv = labInventory();
     expect(validateKeepalived(inv, lbHosts(inv))).toEqual([]);
-    expect(keepalived.validate!(inv, lbHosts(inv))).toEqual([]);
+    expect(keepalived.validate!(inv, lbHosts(inv), { projectRoot: '.' })).toEqual([]);
   });
 
   it('needs at least two load balancers', () => {
