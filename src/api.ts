@@ -12,6 +12,7 @@ export { probeFields } from './core/steps/probe-output.ts';
 export { hostsInGroup } from './core/host-groups.ts';
 export { InventoryError, StepError, ValidationError } from './core/errors.ts';
 export { Secret } from './core/secret.ts';
+export { readPrivateFile } from './core/private-file.ts';
 export { quote, shellJoin } from './core/quote.ts';
 export type { Host, Inventory, Vars, VarValue } from './core/model.ts';
 export type { Facts } from './core/facts/facts.ts';
