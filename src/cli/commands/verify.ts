@@ -14,13 +14,13 @@ import { sshPersistFlag } from './numeric-flags.ts';
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('Check the running stack: VIP → HAProxy → nginx → app → MySQL, and who may reach the database')
+    .description('Check the running stack: VIP → HAProxy → nginx → app → MySQL (over HTTPS when tls_mode is set), and who may reach the database')
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
     .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
     .option('--json', 'print the checks as JSON')
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
     .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else scaleup.yml, else 60)', sshPersistFlag)
-    .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n')
+    .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n  provision verify -i inventory/tls.yml --json   # tls_mode set: chain, expiry, 80→301, HSTS, same certificate on every lb\n')
     .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: number }) => {
       const settings = resolveSettings({ inventory: flags.inventory, sshPersist: flags.sshPersist });
       const keeper = keeperAccess(settings.sshPersistSeconds);
@@ -28,6 +28,7 @@ export function registerVerifyCommand(program: Command): void {
       const view: StackView = {
         inventory,
         connect: (host) => openSsh(host, { knownHostsFile: inventory.knownHosts, acceptNewHostKeys: false, connectTimeoutMs: settings.connectTimeoutSeconds * 1000 }, keeper),
+        projectRoot: settings.project.root,
       };
       const checks = await verifyStack(view);
       if (flags.failover) {
