@@ -63,11 +63,11 @@ export interface TlsHandshake {
  * A TLS handshake with `address:port` asking for `servername`, verified against `ca` (or the
  * system's CAs). Never throws: a connection that fails is `authorized: false` with the reason.
  */
-export function tlsHandshake(address: string, port: number, servername: string, options: { ca?: string; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion } = {}): Promise<TlsHandshake> {
+export function tlsHandshake(address: string, port: number, servername: string, options: { ca?: string; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string } = {}): Promise<TlsHandshake> {
   return new Promise((resolve) => {
     const socket = tls.connect({
       host: address, port, servername, ca: options.ca, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false,
-      minVersion: options.minVersion, maxVersion: options.maxVersion, timeout: TIMEOUT_MS,
+      minVersion: options.minVersion, maxVersion: options.maxVersion, ciphers: options.ciphers, timeout: TIMEOUT_MS,
     });
     const done = (result: TlsHandshake) => {
       socket.destroy();
