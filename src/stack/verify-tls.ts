@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import type { Connection } from '../core/connection/connection.ts';
 import type { Host } from '../core/model.ts';
 import { quote } from '../core/quote.ts';
+import { displayPath } from '../core/yaml-source.ts';
 import { selfSignedFiles } from '../../roles/haproxy/self-signed.ts';
 import { parseCertificates } from '../../roles/haproxy/tls-certificate.ts';
 
@@ -25,14 +26,22 @@ export interface SiteTls {
   renewBeforeDays: number;
   /** PEM of the CA to trust the site with (self-signed); undefined = the system's CAs. */
   ca?: string;
+  /** The file `ca` was read from when a person named it. */
+  caFile?: string;
 }
 
-export function siteTls(vars: Record<string, unknown>, projectRoot: string): SiteTls | undefined {
+/**
+ * The site's TLS from an lb's variables; `caFile` (verify --tls-ca-file) is trusted instead of the
+ * system's CAs, for files mode with a certificate from a private CA.
+ */
+export function siteTls(vars: Record<string, unknown>, projectRoot: string, caFile?: string): SiteTls | undefined {
   const mode = vars.tls_mode;
   if (mode !== 'files' && mode !== 'self-signed') return undefined;
   const domain = String((vars.tls_domains as string[] | undefined)?.[0] ?? '');
   let ca: string | undefined;
-  if (mode === 'self-signed') {
+  if (caFile) {
+    ca = readFileSync(caFile, 'utf8');
+  } else if (mode === 'self-signed') {
     try {
       ca = readFileSync(selfSignedFiles(projectRoot, domain).caCert, 'utf8');
     } catch {
@@ -40,7 +49,7 @@ export function siteTls(vars: Record<string, unknown>, projectRoot: string): Sit
     }
   }
   return {
-    mode, domain, ca,
+    mode, domain, ca, caFile,
     vip: String(vars.vip),
     httpPort: Number(vars.haproxy_frontend_port),
     httpsPort: Number(vars.haproxy_tls_port),
@@ -143,7 +152,7 @@ export type AddCheck = (name: string, ok: boolean, detail: string) => void;
 
 /** The HTTPS checks of `provision verify` for a site served over TLS. */
 export async function verifySiteTls(site: SiteTls, lbs: Host[], conns: Map<string, Connection>, statsPortOf: (lb: Host) => number, add: AddCheck): Promise<void> {
-  const trust = site.mode === 'self-signed' ? 'the project\'s self-signed CA' : "the system's CAs";
+  const trust = site.caFile ? displayPath(site.caFile) : site.mode === 'self-signed' ? "the project's self-signed CA" : "the system's CAs";
   const vip = await tlsHandshake(site.vip, site.httpsPort, site.domain, { ca: site.ca });
   add(`HTTPS on the VIP: the certificate verifies for ${site.domain} (with ${trust})`, vip.authorized,
     vip.authorized ? `${vip.protocol ?? '?'}, ALPN ${vip.alpn ?? 'none'}, SHA-256 ${vip.fingerprint}` : vip.error ?? 'no certificate');

@@ -24,6 +24,8 @@ export interface StackView {
   connect: (host: Host) => Promise<Connection>;
   /** The project's root: where tls_mode self-signed keeps the CA the site is verified with. */
   projectRoot?: string;
+  /** A CA file to verify the site's HTTPS chain with instead of the system's CAs. */
+  tlsCaFile?: string;
 }
 
 /** The path every app answers 2xx on while it is ready (the app role's contract). */
@@ -126,7 +128,7 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
   // goes up. Any other app answers `/` and its health path, which by the contract (roles/app/README.md)
   // answers 2xx only while its database does.
   // With TLS on, through HTTPS as a browser would (plain HTTP only redirects there).
-  const site = siteTls(v, view.projectRoot ?? process.cwd());
+  const site = siteTls(v, view.projectRoot ?? process.cwd(), view.tlsCaFile);
   const vipGet = (path: string) => (site
     ? getFrom('https', site.vip, site.httpsPort, site.domain, path, site.ca)
     : httpGet(`http://${v.vip}:${v.haproxy_frontend_port}${path}`));
