@@ -116,5 +116,16 @@ export function validateHaproxy(inventory: Inventory, hosts: Host[], ctx: Valida
     }
     problems.push(...tlsFaults(host, v, ctx, now));
   }
+  // A failover must not change what clients see: the pair serves one certificate.
+  const tlsOf = (host: Host) => {
+    const v = varsFor(defaults, host);
+    return JSON.stringify([v.tls_mode, v.tls_domains, v.tls_cert_file, v.tls_key_file]);
+  };
+  const first = hosts[0];
+  for (const host of hosts.slice(1)) {
+    if (tlsOf(host) !== tlsOf(first!)) {
+      problems.push({ host: host.name, variable: 'tls_mode', problem: `(with tls_domains, tls_cert_file, tls_key_file) differs from ${first!.name}'s: both load balancers must serve the same certificate` });
+    }
+  }
   return [...new Set(problems)];
 }

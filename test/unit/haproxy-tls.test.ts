@@ -179,6 +179,28 @@ describe('files mode is refused before connecting, at the line that sets the var
     expect(refusals('tls_mode: acme\ntls_domains: [site.example.test]')[0]).toMatch(/^inventory\.yml:7:17: .*tls_mode.*must be "off", "files" or "self-signed"/);
   });
 
+  it('both load balancers must serve the same certificate', () => {
+    const file = path.join(project, 'pair.yml');
+    writeFileSync(file, [
+      'vars:',
+      '  vip: 10.77.0.100',
+      '  haproxy_stats_password: s3cret-stats',
+      'groups:',
+      '  lb:',
+      '    hosts:',
+      '      lb-01: { address: 10.77.0.11, vars: { tls_mode: self-signed, tls_domains: [site.example.test] } }',
+      '      lb-02: { address: 10.77.0.12 }',
+      '  web:',
+      '    hosts:',
+      '      web-01: { address: 10.77.0.21 }',
+      '',
+    ].join('\n'));
+    const inventory = readInventory(file);
+    const hosts = ['lb-01', 'lb-02'].map((n) => inventory.hosts.get(n)!);
+    expect(() => preflight(inventory, [{ name: 'lb', hosts, roles: [haproxy as unknown as Role] }], { projectRoot: project }))
+      .toThrow(/lb-02.*'tls_mode' \(with tls_domains, tls_cert_file, tls_key_file\) differs from lb-01's: both load balancers must serve the same certificate/);
+  });
+
   it('the key may come from the vault (tls_key) instead of a file', () => {
     const material = filesMaterial(project, 'tls/site.crt', '', read(path.join(project, 'tls', 'site.key')));
     expect(material.pem.reveal()).toBe(read(path.join(project, 'tls', 'site.crt')) + read(path.join(project, 'tls', 'site.key')));
