@@ -16,6 +16,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSigned, selfSignedFiles } from '../../roles/haproxy/self-signed.ts';
+import { TLS_PEM_DIR } from '../../roles/haproxy/tls.ts';
 import { packageRoot } from '../../src/package-root.ts';
 import { getFrom, tlsHandshake } from '../../src/stack/verify-tls.ts';
 import { labInventory } from './lab-paths.ts';
@@ -31,6 +32,14 @@ const variant = inventoryVariant('tls', (doc) => {
   doc.setIn(['vars', 'tls_domains'], [SITE]);
 });
 let ca = '';
+
+/** Back to the lab's own state: inventory/lab.yml (tls_mode off) applied, and no certificate left. */
+async function backToPlainHttp(): Promise<void> {
+  const back = await apply(LB_ONLY, labInventory);
+  expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  // tls_mode off does not manage the PEM: a run with TLS off leaves it, the lab should not keep it.
+  for (const lb of ['lb-01', 'lb-02']) await onHost(lb, `rm -rf ${TLS_PEM_DIR}`);
+}
 
 /** The lines of the site key's PEM body: none may appear in any output. */
 function keyLines(): string[] {
@@ -68,8 +77,7 @@ describe('HTTPS on the VIP (tls_mode self-signed)', () => {
 
   afterAll(async () => {
     variant.remove();
-    const back = await apply(LB_ONLY, labInventory);
-    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+    await backToPlainHttp();
   }, APPLY_TIMEOUT);
 
   it('the VIP serves a chain that verifies for the site name with the CA, TLS 1.2+, h2 by ALPN', async () => {
@@ -185,8 +193,7 @@ describe('HTTPS on the VIP (tls_mode files)', () => {
   });
 
   afterAll(async () => {
-    const back = await apply(LB_ONLY, labInventory);
-    expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+    await backToPlainHttp();
     rmSync(own, { recursive: true, force: true });
   }, APPLY_TIMEOUT);
 
