@@ -2,7 +2,7 @@
 // loopback, started with the lab's own start/stop functions; pebble's HTTP-01 validation connects to a
 // challenge server this suite runs. Needs no root and no lab.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -11,7 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AcmeError, createAcmeAccountKey, issueCertificate, needsIssue } from '../../src/acme/index.ts';
 import { httpsText, startAcmeServer, stopAcmeServer, type AcmeServerRecord } from '../../src/lab/acme-server.ts';
+import { labPaths } from '../../src/lab/paths.ts';
 import { isRunning } from '../../src/lab/processes.ts';
+import { readState, writeState } from '../../src/lab/state.ts';
+import { labStatus } from '../../src/lab/status.ts';
 
 const LOOPBACK = '127.0.0.1';
 const DOMAIN = 'test.scaleup.test';
@@ -166,6 +169,22 @@ describe('issueCertificate against pebble', () => {
     await expect(issueCertificate({ ...base, domains: [] })).rejects.toThrow(/no domain/);
     await expect(issueCertificate({ ...base, email: 'nobody' })).rejects.toThrow(/not an email/);
     await expect(issueCertificate({ ...base, caFile: path.join(dir, 'absent.pem') })).rejects.toThrow(/cannot read the CA file/);
+  });
+
+  test('lab status reports the recorded server under tls while both its processes run, and null after', async () => {
+    const run = path.join(dir, 'run');
+    mkdirSync(run);
+    const paths = { ...labPaths(), run, stateFile: path.join(run, 'state.json') };
+    await writeState(paths, {
+      version: 1, init: 'systemd', startedAt: new Date().toISOString(), lowerDir: '', repoDir: '',
+      sshKey: paths.sshKey, knownHosts: paths.knownHosts, inventory: paths.inventory, hosts: [], acme: server,
+    });
+    expect((await labStatus(paths)).tls).toEqual({
+      domain: DOMAIN, caFile: server.caFile, acmeDirectory: server.directoryUrl, acmeCaFile: server.acmeCaFile, dnsServer: server.dnsAddress,
+    });
+    await writeState(paths, { ...(await readState(paths))!, acme: { ...server, pebble: { pid: server.pebble.pid, start: server.pebble.start + 1 } } });
+    // A recorded PID that is no longer the process the lab started is not the ACME server.
+    expect((await labStatus(paths)).tls).toBeNull();
   });
 
   test('stopping the server ends exactly its two processes and removes its files; a second stop is harmless', async () => {
