@@ -1,7 +1,6 @@
 // The lab's ACME server (pebble + challtestsrv, started by `provision lab up`): its directory answers
 // over HTTPS trusted through acmeCaFile only, its DNS sends the site's name to the VIP, and a validation
-// of that name really connects to VIP:80 (the stack answers it: not a certificate yet, since nothing on
-// the VIP serves challenge answers until the haproxy role does).
+// of that name really connects to VIP:80 (an unserved token: the validation fails with the site's 404).
 // A kept lab brought up before the lab had an ACME server gets one for this suite, stopped after it.
 import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -10,7 +9,7 @@ import { AcmeError, createAcmeAccountKey, issueCertificate } from '../../src/acm
 import { httpsText, labAcmeServerSpec, startAcmeServer, stopAcmeServer, type AcmeServerRecord } from '../../src/lab/acme-server.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import type { LabStatus, LabTlsStatus } from '../../src/lab/status.ts';
-import { onHost, provision, VIP } from './support.ts';
+import { provision, VIP } from './support.ts';
 
 let tls: LabTlsStatus;
 /** Set when this suite started the server itself (a kept lab older than the ACME server). */
@@ -53,7 +52,7 @@ describe('the lab\'s ACME server', () => {
     expect(await resolver.resolve4(tls.domain)).toEqual([VIP]);
   });
 
-  test('a validation of the site\'s name connects to VIP:80 (the stack answers 404 for an unserved token)', async () => {
+  test('a validation of the site\'s name connects to VIP:80 (an unserved token: the site\'s 404)', async () => {
     let token = '';
     const failure = await issueCertificate({
       directoryUrl: tls.acmeDirectory,
@@ -70,13 +69,9 @@ describe('the lab\'s ACME server', () => {
     expect(failure).toBeInstanceOf(AcmeError);
     expect((failure as AcmeError).problem?.type).toBe('urn:ietf:params:acme:error:unauthorized');
     expect((failure as Error).message).toContain(`http://${tls.domain}:80/.well-known/acme-challenge/${token}`);
-    expect((failure as Error).message).toContain('404');
-    // The request went through HAProxy on the VIP to nginx, which logged it.
-    let logged = 0;
-    for (const web of ['web-01', 'web-02']) {
-      const out = await onHost(web, `grep -c -- ${token} /var/log/nginx/access.log 2>/dev/null || true`);
-      logged += Number(out.stdout.trim() || '0');
-    }
-    expect(logged).toBeGreaterThan(0);
+    // An HTTP status (not a refused or timed-out connection): the only address the name resolves to is the
+    // VIP, so VIP:80 answered. Today the stack answers 404 (nginx passes the path to the app); once the
+    // haproxy role serves challenge answers it answers them itself, and 404 for an unknown token.
+    expect((failure as Error).message).toMatch(/returned 404\b/);
   }, 180_000);
 });
