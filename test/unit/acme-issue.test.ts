@@ -159,6 +159,21 @@ describe('issueCertificate against pebble', () => {
     expect(plain).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   }, 60_000);
 
+  test('without a CA file the system store decides, and the error says which setting trusts a private server', async () => {
+    const base = {
+      email: 'ops@scaleup.test', accountKeyPem: await createAcmeAccountKey(), domains: [DOMAIN],
+      publishChallenge: async () => undefined, removeChallenge: async () => undefined,
+    };
+    await expect(issueCertificate({ ...base, directoryUrl: server.directoryUrl })).rejects.toThrow(
+      /its HTTPS certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: .*\); give the CA that signs a private ACME server \(acme_ca_file\)/,
+    );
+    // Nothing listens there: refused at once, not after the HTTP client's retries.
+    const closed = await freePort();
+    await expect(issueCertificate({ ...base, directoryUrl: `https://${LOOPBACK}:${closed}/dir`, caFile: server.acmeCaFile })).rejects.toThrow(
+      `ACME server https://${LOOPBACK}:${closed}/dir: cannot be reached (ECONNREFUSED`,
+    );
+  }, 60_000);
+
   test('bad input is refused before any traffic', async () => {
     const base = {
       directoryUrl: server.directoryUrl,
