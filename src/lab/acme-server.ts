@@ -2,7 +2,9 @@
 // pebble's validation asks. challtestsrv answers the site's name (and any other) with the site's address
 // (the VIP), so an HTTP-01 validation really connects to VIP:80 as a public CA's would to a public site.
 // Both run on the control machine, bound to one address (the bridge's, in the lab), started detached
-// and known by (pid, start time) so that teardown stops exactly them.
+// and known by (pid, start time) so that teardown stops exactly them. Each is also written to
+// `processes.json` in the server's directory the moment it starts, so a `lab up` killed before it saved
+// the state, or a lost state file, still leaves teardown what it needs.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -61,6 +63,7 @@ export interface AcmeServerRecord {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+const PROCESSES_FILE = 'processes.json';
 const STOP_GRACE_MS = 5_000;
 
 /** The lab's ACME server: on the bridge address, resolving the lab site's name to the VIP. */
@@ -96,6 +99,10 @@ export async function startAcmeServer(spec: AcmeServerSpec): Promise<AcmeServerR
   }, null, 2)}\n`);
 
   const started: ProcessId[] = [];
+  const remember = async (p: ProcessId) => {
+    started.push(p);
+    await writeFile(join(spec.dir, PROCESSES_FILE), `${JSON.stringify(started)}\n`);
+  };
   try {
     // No challenge servers of its own: only its DNS (the site answers its challenges itself).
     const dnsServer = launch(spec.dir, 'challtestsrv', 'pebble-challtestsrv', [
@@ -103,7 +110,7 @@ export async function startAcmeServer(spec: AcmeServerSpec): Promise<AcmeServerR
       '-dns01', `${address}:${ports.dns}`, '-management', `${address}:${ports.dnsManagement}`,
       '-http01', '', '-https01', '', '-tlsalpn01', '',
     ], {});
-    started.push(dnsServer);
+    await remember(dnsServer);
     await waitUntil('pebble-challtestsrv', spec.dir, 'challtestsrv', dnsServer, () => tcpOpen(address, ports.dnsManagement));
     await postJson(`http://${address}:${ports.dnsManagement}/add-a`, { host: spec.domain, addresses: [spec.siteAddress] });
 
@@ -113,7 +120,7 @@ export async function startAcmeServer(spec: AcmeServerSpec): Promise<AcmeServerR
       PEBBLE_VA_NOSLEEP: '1',
       PEBBLE_WFE_NONCEREJECT: '0',
     });
-    started.push(pebble);
+    await remember(pebble);
     const ca = await readFile(tls.caFile, 'utf8');
     const directoryUrl = `https://${address}:${ports.acme}/dir`;
     await waitUntil('pebble', spec.dir, 'pebble', pebble, async () => (await httpsText(directoryUrl, ca).catch(() => null))?.status === 200);
@@ -139,9 +146,15 @@ export async function startAcmeServer(spec: AcmeServerSpec): Promise<AcmeServerR
   }
 }
 
-/** Stops the ACME server's processes (only if they are still the ones started) and removes its files. Safe to repeat. */
+/**
+ * Stops the ACME server's processes, those of `record` and those its directory lists (each only while it
+ * is still the process that was started), then removes its files. Safe to repeat.
+ */
 export async function stopAcmeServer(record: AcmeServerRecord | undefined, dir: string): Promise<void> {
-  if (record) await stopProcesses([record.pebble, record.dnsServer]);
+  const listed = await readFile(join(dir, PROCESSES_FILE), 'utf8')
+    .then((text) => (JSON.parse(text) as ProcessId[]).filter((p) => Number.isInteger(p?.pid) && Number.isInteger(p?.start)))
+    .catch(() => [] as ProcessId[]);
+  await stopProcesses([...(record ? [record.pebble, record.dnsServer] : []), ...listed]);
   await removeTree(dir);
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AcmeError, createAcmeAccountKey, issueCertificate, needsIssue } from '../../src/acme/index.ts';
-import { startAcmeServer, stopAcmeServer, type AcmeServerRecord } from '../../src/lab/acme-server.ts';
+import { startAcmeServer, stopAcmeServer, type AcmeServerRecord, type AcmeServerSpec } from '../../src/lab/acme-server.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { isRunning } from '../../src/lab/processes.ts';
 import { readState, writeState } from '../../src/lab/state.ts';
@@ -45,6 +45,7 @@ async function freePort(udp = false): Promise<number> {
 const answers = new Map<string, string>();
 let challengeServer: Server;
 let server: AcmeServerRecord;
+let spec: AcmeServerSpec;
 let dir: string;
 
 beforeAll(async () => {
@@ -56,7 +57,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => challengeServer.listen(0, LOOPBACK, resolve));
   const httpChallengePort = (challengeServer.address() as { port: number }).port;
-  server = await startAcmeServer({
+  spec = {
     dir: path.join(dir, 'server'),
     address: LOOPBACK,
     ports: { acme: await freePort(), management: await freePort(), dns: await freePort(true), dnsManagement: await freePort() },
@@ -64,7 +65,8 @@ beforeAll(async () => {
     siteAddress: LOOPBACK,
     httpChallengePort,
     tlsChallengePort: await freePort(),
-  });
+  };
+  server = await startAcmeServer(spec);
 }, 120_000);
 
 afterAll(async () => {
@@ -209,10 +211,20 @@ describe('issueCertificate against pebble', () => {
   test('stopping the server ends exactly its two processes and removes its files; a second stop is harmless', async () => {
     expect(isRunning(server.pebble)).toBe(true);
     expect(isRunning(server.dnsServer)).toBe(true);
+    // From the record alone (what the lab state holds).
+    rmSync(path.join(server.dir, 'processes.json'));
     await stopAcmeServer(server, server.dir);
     expect(isRunning(server.pebble)).toBe(false);
     expect(isRunning(server.dnsServer)).toBe(false);
     expect(existsSync(server.dir)).toBe(false);
     await stopAcmeServer(server, server.dir);
   }, 60_000);
+
+  test('a server whose record was never saved (a killed lab up) is still stopped, from its directory', async () => {
+    const again = await startAcmeServer({ ...spec, dir: path.join(dir, 'server-2') });
+    await stopAcmeServer(undefined, again.dir);
+    expect(isRunning(again.pebble)).toBe(false);
+    expect(isRunning(again.dnsServer)).toBe(false);
+    expect(existsSync(again.dir)).toBe(false);
+  }, 120_000);
 });
