@@ -1,7 +1,7 @@
 // pebble serves its ACME API over HTTPS only, and Debian's package ships no test certificate: the lab
 // makes a throwaway CA and a server certificate for the address pebble listens on, with openssl, in
 // the ACME server's runtime directory. Clients trust that CA for the ACME server alone (acmeCaFile).
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { run } from './exec.ts';
@@ -15,7 +15,7 @@ export interface AcmeServerTls {
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
-/** Writes ca.pem, server.pem and server.key (0600) into `dir` for a server reached at `address`. */
+/** Writes the CA, and a certificate and key for a server reached at `address`, into `dir` (keys 0600). */
 export async function makeAcmeServerTls(dir: string, address: string): Promise<AcmeServerTls> {
   const caFile = join(dir, 'https-ca.pem');
   const caKey = join(dir, 'https-ca.key');
@@ -32,5 +32,7 @@ export async function makeAcmeServerTls(dir: string, address: string): Promise<A
   await writeFile(ext, `subjectAltName=${san},DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n`);
   await run('openssl', ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
     '-out', certFile, '-days', '30', '-extfile', ext]);
+  // openssl writes keys 0600 already; say so rather than rely on it.
+  for (const key of [caKey, keyFile]) await chmod(key, 0o600);
   return { caFile, certFile, keyFile };
 }

@@ -81,7 +81,8 @@ export function labAcmeServerSpec(paths: LabPaths): AcmeServerSpec {
 
 /** Starts challtestsrv then pebble; returns once pebble's directory answers and its root is saved. */
 export async function startAcmeServer(spec: AcmeServerSpec): Promise<AcmeServerRecord> {
-  await mkdir(spec.dir, { recursive: true, mode: 0o700 });
+  // Readable by all: the CA files are what any client of the lab trusts; openssl writes the keys 0600.
+  await mkdir(spec.dir, { recursive: true, mode: 0o755 });
   const tls = await makeAcmeServerTls(spec.dir, spec.address);
   const { address, ports } = spec;
   const configFile = join(spec.dir, 'pebble-config.json');

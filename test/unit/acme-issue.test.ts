@@ -2,7 +2,7 @@
 // loopback, started with the lab's own start/stop functions; pebble's HTTP-01 validation connects to a
 // challenge server this suite runs. Needs no root and no lab.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
@@ -211,6 +211,8 @@ describe('issueCertificate against pebble', () => {
   test('stopping the server ends exactly its two processes and removes its files; a second stop is harmless', async () => {
     expect(isRunning(server.pebble)).toBe(true);
     expect(isRunning(server.dnsServer)).toBe(true);
+    // The throwaway CA's key and the server's key are for pebble alone.
+    for (const key of ['https-ca.key', 'https-server.key']) expect(statSync(path.join(server.dir, key)).mode & 0o077).toBe(0);
     // From the record alone (what the lab state holds).
     rmSync(path.join(server.dir, 'processes.json'));
     await stopAcmeServer(server, server.dir);
