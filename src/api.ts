@@ -16,3 +16,6 @@ export { readPrivateFile } from './core/private-file.ts';
 export { quote, shellJoin } from './core/quote.ts';
 export type { Host, Inventory, Vars, VarValue } from './core/model.ts';
 export type { Facts } from './core/facts/facts.ts';
+// TLS certificates from an ACME server (RFC 8555), issued on the control node: see src/acme/.
+export { issueCertificate, createAcmeAccountKey, needsIssue, describeIssueReason, certificateNotAfter, AcmeError } from './acme/index.ts';
+export type { IssueRequest, IssuedCertificate, IssueReason, AcmeProblem } from './acme/index.ts';
