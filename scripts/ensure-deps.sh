@@ -13,7 +13,8 @@ fi
 if [ "$(id -u)" = 0 ]; then
   need=()
   for cmd_pkg in mmdebstrap:mmdebstrap systemd-nspawn:systemd-container dpkg-scanpackages:dpkg-dev ip:iproute2 \
-                 ssh:openssh-client ssh-keygen:openssh-client curl:curl tmux:tmux flock:util-linux chromium:chromium; do
+                 ssh:openssh-client ssh-keygen:openssh-client curl:curl tmux:tmux flock:util-linux chromium:chromium \
+                 pebble:pebble pebble-challtestsrv:pebble openssl:openssl; do
     command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || need+=("${cmd_pkg##*:}")
   done
   if [ ${#need[@]} -gt 0 ]; then

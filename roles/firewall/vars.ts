@@ -13,6 +13,8 @@ export const firewallVariables = z.object({
   ...sharedVars('lb_group', 'web_group', 'app_group', 'db_group', 'nginx_port', 'app_port', 'app_surge_port', 'mysql_port'),
   haproxy_frontend_port: haproxyVariables.shape.haproxy_frontend_port,
   haproxy_stats_port: haproxyVariables.shape.haproxy_stats_port,
+  haproxy_tls_port: haproxyVariables.shape.haproxy_tls_port,
+  tls_mode: haproxyVariables.shape.tls_mode,
   firewall_ssh_port: vars.port(22, "Port sshd listens on: the only port open on every host (the engine's own way in)."),
   firewall_ssh_sources: vars.list([], 'IPv4 addresses/networks allowed to SSH; empty = anyone. A run that would close SSH to itself refuses.'),
   firewall_admin_sources: vars.list([],
@@ -53,6 +55,7 @@ export function firewallRules(vars: FirewallVars, host: Host, hostsIn: (group: s
   ];
   if (inGroup(vars.lb_group)) {
     rules.push({ comment: 'http on the VIP from anyone', proto: 'tcp', port: vars.haproxy_frontend_port, sources: null });
+    if (vars.tls_mode !== 'off') rules.push({ comment: 'https on the VIP from anyone', proto: 'tcp', port: vars.haproxy_tls_port, sources: null });
     rules.push({
       comment: 'haproxy stats from firewall_admin_sources', proto: 'tcp', port: vars.haproxy_stats_port, sources: mergeSources(admin),
       closed: 'firewall_admin_sources is empty',

@@ -1,8 +1,11 @@
 // The load balancer: HAProxy on the VIP in front of every web host, with HTTP health checks and a
 // password-protected stats page on the host's private address. Travels with the keepalived role.
-import { defineRole, file, pkg, service, sysctl } from 'scaleup';
+// With tls_mode set, it terminates HTTPS on the VIP with one certificate installed on both load
+// balancers (prepared once on the control node, before any host is contacted).
+import { defineRole, file, pkg, Secret, service, type Step, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { tierMembers } from '../shared-vars.ts';
+import { filesMaterial, materialKey, PEM_VALIDATE, selfSignedMaterial, TLS_PEM_DIR, TLS_PEM_PATH, type TlsMaterial } from './tls.ts';
 import { haproxyQuote, haproxyVariables, validateHaproxy } from './vars.ts';
 
 export default defineRole({
@@ -10,15 +13,46 @@ export default defineRole({
   description: 'HAProxy on the VIP: HTTP load balancing over all web hosts with health checks',
   variables: haproxyVariables,
   required: ['vip', 'haproxy_stats_password'],
-  steps(v, { hostsIn, varsOf }) {
+  prepare(v, { projectRoot }) {
+    // Read (or made) once for the whole pair: both load balancers get the same bytes.
+    if (v.tls_mode === 'files') {
+      return { key: materialKey(['files', projectRoot, v.tls_cert_file, v.tls_key_file], v.tls_key), run: async () => filesMaterial(projectRoot, v.tls_cert_file, v.tls_key_file, v.tls_key) };
+    }
+    if (v.tls_mode === 'self-signed') {
+      return { key: JSON.stringify(['self-signed', projectRoot, v.tls_domains, v.tls_renew_before_days]), run: () => selfSignedMaterial(projectRoot, v.tls_domains, v.tls_renew_before_days) };
+    }
+    return undefined;
+  },
+  steps(v, { hostsIn, varsOf, prepared }) {
     secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
     // Every web host, at its private address and the port its own nginx listens on.
     const backends = tierMembers(hostsIn(v.web_group), varsOf, 'nginx_port');
+    const tls = v.tls_mode === 'off' ? null : { pem: TLS_PEM_PATH, port: v.haproxy_tls_port, hstsMaxAge: v.tls_hsts_max_age };
+    // Listing steps (--list-tasks) prepares nothing: the PEM's content is only read by a run.
+    const material = prepared as TlsMaterial | undefined;
+    const certificate: Step[] = tls
+      ? [
+          file.directory({ path: TLS_PEM_DIR, owner: 'root', group: 'haproxy', mode: '0750' }),
+          // Chain and key in one file, as `crt` reads them; HAProxy loads it before it drops root.
+          // Validated by HAProxy itself before it replaces the live one; a new one is reloaded.
+          file.content({
+            dest: TLS_PEM_PATH,
+            content: material?.pem ?? new Secret(''),
+            owner: 'root',
+            group: 'haproxy',
+            mode: '0640',
+            secret: true,
+            validate: PEM_VALIDATE,
+            notify: ['reload haproxy'],
+          }),
+        ]
+      : [];
     return [
       // The backend lb does not hold the VIP, yet must bind it to be ready for a failover.
       sysctl.value('net.ipv4.ip_nonlocal_bind', 1),
       // Debian starts HAProxy on install with its default config (no listener): harmless.
       pkg.installed(['haproxy']),
+      ...certificate,
       file.template({
         src: 'haproxy.cfg.ejs',
         dest: '/etc/haproxy/haproxy.cfg',
@@ -27,7 +61,7 @@ export default defineRole({
         group: 'haproxy',
         mode: '0640',
         secret: true,
-        vars: { quote: haproxyQuote, backends },
+        vars: { quote: haproxyQuote, backends, tls },
         validate: 'haproxy -c -q -f %s',
         notify: ['reload haproxy'],
       }),
@@ -38,5 +72,5 @@ export default defineRole({
   // HAProxy logs to syslog (/dev/log): journald files it under the unit; without systemd, Debian's
   // rsyslog rule for haproxy writes it to this file.
   logs: () => [{ unit: 'haproxy', files: ['/var/log/haproxy.log'] }],
-  validate: (inventory, hosts) => validateHaproxy(inventory, hosts),
+  validate: (inventory, hosts, ctx) => validateHaproxy(inventory, hosts, ctx),
 });

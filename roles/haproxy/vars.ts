@@ -1,6 +1,10 @@
 // The haproxy role's variables, the quoting HAProxy's config needs, and the checks before connecting.
-import { type Host, type Inventory, vars, z } from 'scaleup';
+import { existsSync, readFileSync } from 'node:fs';
+import { type Host, type Inventory, type ValidateContext, type VariableFault, vars, z } from 'scaleup';
 import { ipv4ToNumber } from '../lib/net.ts';
+import { secretText } from '../lib/secret-value.ts';
+import { certificateProblems } from './tls-certificate.ts';
+import { projectFile, readKey } from './tls.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars } from '../shared-vars.ts';
 
@@ -18,6 +22,15 @@ export const haproxyVariables = z.object({
   haproxy_stats_port: vars.port(8404, "Port of the stats page, bound to the host's private address (never the VIP)."),
   haproxy_stats_user: vars.text('admin', 'User name of the stats page.'),
   haproxy_stats_password: vars.secret('Password of the stats page (secret).'),
+  tls_mode: z.enum(['off', 'files', 'self-signed']).default('off')
+    .describe('HTTPS on the VIP: off (plain HTTP only), files (your certificate and key), self-signed (a private CA scaleup makes and keeps in .scaleup/tls/). acme is not yet available.'),
+  tls_domains: vars.list([], 'Names the certificate covers; the first is the site name. Required unless tls_mode is off.'),
+  tls_cert_file: vars.text('', 'files mode: PEM certificate (leaf first, then its chain) on the control node, relative to the project root.'),
+  tls_key_file: vars.text('', 'files mode: PEM private key file on the control node (mode 0600), relative to the project root; or set tls_key instead.'),
+  tls_key: vars.secret('files mode: the private key as PEM text, from the vault (instead of tls_key_file).'),
+  tls_renew_before_days: vars.count(30, 'self-signed mode: make the certificate again when it expires within this many days.'),
+  tls_hsts_max_age: vars.count(31536000, 'Seconds of Strict-Transport-Security sent with HTTPS answers; 0 = no header.', 0),
+  haproxy_tls_port: vars.port(443, 'Port of the HTTPS frontend on the VIP (when tls_mode is not off).'),
 });
 
 export type HaproxyVars = z.output<typeof haproxyVariables>;
@@ -33,9 +46,52 @@ export function haproxyQuote(s: string): string {
 
 const TIME = /^[0-9]+(us|ms|s|m|h|d)?$/;
 
+/** A DNS name, or a wildcard one (`*.example.com`), as a certificate's subjectAltName holds it. */
+const DNS_NAME = /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** The TLS variables of one host, checked; files mode reads the certificate and key it names. */
+function tlsFaults(host: Host, v: HaproxyVars, ctx: ValidateContext, now: Date): VariableFault[] {
+  const fault = (variable: string, problem: string): VariableFault => ({ host: host.name, variable, problem });
+  if (v.tls_mode === 'off') return [];
+  const faults: VariableFault[] = [];
+  const domains = v.tls_domains;
+  // Pointed at tls_mode, which is set where the missing list is wanted.
+  if (domains.length === 0) faults.push(fault('tls_mode', `is '${v.tls_mode}' but tls_domains is empty: give the site's name (its first entry)`));
+  for (const [i, name] of domains.entries()) {
+    if (!DNS_NAME.test(name) || name.length > 253) faults.push(fault('tls_domains', `entry ${i + 1} '${name}' is not a DNS name`));
+  }
+  if (v.haproxy_tls_port === v.haproxy_frontend_port || v.haproxy_tls_port === v.haproxy_stats_port || v.haproxy_tls_port === v.haproxy_ready_port) {
+    faults.push(fault('haproxy_tls_port', 'must differ from haproxy_frontend_port, haproxy_stats_port and haproxy_ready_port'));
+  }
+  if (v.tls_mode !== 'files' || faults.length) return faults;
+
+  const keyVariable = secretText(v.tls_key) ? 'tls_key' : 'tls_key_file';
+  if (!v.tls_cert_file) faults.push(fault('tls_cert_file', "is not set: tls_mode 'files' needs the certificate's PEM file"));
+  if (!v.tls_key_file && !secretText(v.tls_key)) faults.push(fault('tls_key_file', "is not set: tls_mode 'files' needs the private key (tls_key_file, or tls_key in the vault)"));
+  if (v.tls_key_file && secretText(v.tls_key)) faults.push(fault('tls_key', 'and tls_key_file are both set: give the key once'));
+  if (faults.length) return faults;
+
+  const certPath = projectFile(ctx.projectRoot, v.tls_cert_file);
+  if (!existsSync(certPath)) return [fault('tls_cert_file', `'${v.tls_cert_file}': no such file (looked for ${certPath})`)];
+  let certPem: string, keyPem: string;
+  try {
+    certPem = readFileSync(certPath, 'utf8');
+  } catch (err) {
+    return [fault('tls_cert_file', `'${v.tls_cert_file}' cannot be read: ${(err as Error).message}`)];
+  }
+  try {
+    keyPem = readKey(ctx.projectRoot, v.tls_key_file, v.tls_key);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return [fault('tls_key_file', `'${v.tls_key_file}' ${e.code === 'ENOENT' ? `: no such file (looked for ${projectFile(ctx.projectRoot, v.tls_key_file)})` : e.message}`)];
+  }
+  return certificateProblems({ certPem, keyPem, domains, now }).map(({ field, problem }) =>
+    field === 'cert' ? fault('tls_cert_file', `'${v.tls_cert_file}' ${problem}`) : fault(keyVariable, keyVariable === 'tls_key' ? problem : `'${v.tls_key_file}' ${problem}`));
+}
+
 /** Checks made before connecting. */
-export function validateHaproxy(inventory: Inventory, hosts: Host[], defaults: HaproxyVars = haproxyDefaults): string[] {
-  const problems: string[] = [];
+export function validateHaproxy(inventory: Inventory, hosts: Host[], ctx: ValidateContext, defaults: HaproxyVars = haproxyDefaults, now = new Date()): (string | VariableFault)[] {
+  const problems: (string | VariableFault)[] = [];
   for (const host of hosts) {
     const v = varsFor(defaults, host);
     if (ipv4ToNumber(String(v.vip)) === null) problems.push(`${host.name}: vip '${v.vip}' is not an IPv4 address`);
@@ -57,6 +113,18 @@ export function validateHaproxy(inventory: Inventory, hosts: Host[], defaults: H
     }
     if (v.haproxy_ready_port === v.haproxy_frontend_port || v.haproxy_ready_port === v.haproxy_stats_port) {
       problems.push(`${host.name}: haproxy_ready_port must differ from haproxy_frontend_port and haproxy_stats_port`);
+    }
+    problems.push(...tlsFaults(host, v, ctx, now));
+  }
+  // A failover must not change what clients see: the pair serves one certificate.
+  const tlsOf = (host: Host) => {
+    const v = varsFor(defaults, host);
+    return JSON.stringify([v.tls_mode, v.tls_domains, v.tls_cert_file, v.tls_key_file]);
+  };
+  const first = hosts[0];
+  for (const host of hosts.slice(1)) {
+    if (tlsOf(host) !== tlsOf(first!)) {
+      problems.push({ host: host.name, variable: 'tls_mode', problem: `(with tls_domains, tls_cert_file, tls_key_file) differs from ${first!.name}'s: both load balancers must serve the same certificate` });
     }
   }
   return [...new Set(problems)];

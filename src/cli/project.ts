@@ -197,7 +197,7 @@ export async function loadProject(options: ProjectOptions): Promise<Project> {
     ...undeclaredVariables(inventory, roles).map(undeclaredWarning),
   ];
   try {
-    preflight(inventory, plays);
+    preflight(inventory, plays, { projectRoot: settings.project.root });
   } catch (err) {
     // A role's check may quote the value it refuses, and that value may be a secret put in the wrong place.
     const clean = (e: InventoryError) => new InventoryError(redactor.redact(e.reason), e.location);

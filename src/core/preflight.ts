@@ -4,7 +4,7 @@
 import { InventoryError, InventoryErrors } from './errors.ts';
 import { hostField, locateField } from './inventory.ts';
 import type { Host, Inventory } from './model.ts';
-import type { Role } from './role.ts';
+import type { Role, ValidateContext } from './role.ts';
 import type { PlannedPlay } from './run.ts';
 import { CONTROL, defaultTypeProblem, schemaProblems, type VariableProblem } from './variable-problems.ts';
 import { formatField } from './yaml-source.ts';
@@ -17,7 +17,7 @@ function valueProblems(role: Role, host: Host): VariableProblem[] {
   return Object.entries(role.defaults).flatMap(([key, def]) => defaultTypeProblem(key, host.vars[key], def));
 }
 
-export function preflight(inventory: Inventory, plays: PlannedPlay[]): void {
+export function preflight(inventory: Inventory, plays: PlannedPlay[], ctx: ValidateContext): void {
   const errors: InventoryError[] = [];
   const validated = new Set<string>();
   for (const play of plays) {
@@ -43,10 +43,15 @@ export function preflight(inventory: Inventory, plays: PlannedPlay[]): void {
       const key = `${role.name}:${play.hosts.map((h) => h.name).join(',')}`;
       if (role.validate && !wrongValues && !validated.has(key)) {
         validated.add(key);
-        for (const problem of role.validate(inventory, play.hosts)) {
+        for (const problem of role.validate(inventory, play.hosts, ctx)) {
           // A role's message may quote the value: keep it on one line whatever it holds.
-          const oneLine = problem.replace(new RegExp(CONTROL.source, 'g'), (c) => JSON.stringify(c).slice(1, -1));
-          errors.push(new InventoryError(oneLine, { file: inventory.file, field: `role ${role.name}` }));
+          const oneLine = (text: string) => text.replace(new RegExp(CONTROL.source, 'g'), (c) => JSON.stringify(c).slice(1, -1));
+          if (typeof problem === 'string') {
+            errors.push(new InventoryError(oneLine(problem), { file: inventory.file, field: `role ${role.name}` }));
+          } else {
+            const where = locateField(inventory, hostField(problem.host, 'vars', problem.variable));
+            errors.push(new InventoryError(`role ${role.name} variable '${problem.variable}' ${oneLine(problem.problem)}`, where));
+          }
         }
       }
     }

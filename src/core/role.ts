@@ -32,6 +32,22 @@ export interface RoleContext {
   prepared?: unknown;
 }
 
+/** What a role's `validate` sees besides the inventory: where the project lives on the control node. */
+export interface ValidateContext {
+  /** The project's root (the folder of scaleup.yml): where paths a person writes are resolved from. */
+  projectRoot: string;
+}
+
+/**
+ * A problem with the value one host gives one variable (a certificate file that does not match its
+ * key): located at the line that sets the variable for that host.
+ */
+export interface VariableFault {
+  host: string;
+  variable: string;
+  problem: string;
+}
+
 /** What a role's preparation sees: where the role and the project live on the control node. */
 export interface PrepareContext {
   /** The role's own folder on the control node. */
@@ -103,9 +119,11 @@ export interface Role<V extends Vars = Vars> {
   handlers?(vars: V, ctx: RoleContext): Record<string, Handler>;
   /**
    * Invariants over the whole inventory, checked before any connection (e.g. the lb pair must
-   * have distinct keepalived priorities). Returns problems as messages naming the field.
+   * have distinct keepalived priorities). Returns problems as messages naming the field, or as a
+   * `VariableFault` when one host's value of one variable is at fault: the error then points at the
+   * inventory line that sets it.
    */
-  validate?(inventory: Inventory, hosts: Host[]): string[];
+  validate?(inventory: Inventory, hosts: Host[], ctx: ValidateContext): (string | VariableFault)[];
   /**
    * The tags its steps may carry besides the role's own name (always a tag of each of its steps):
    * `--tags` and `--skip-tags` are checked against them before connecting, and a step carrying a tag

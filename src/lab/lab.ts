@@ -1,4 +1,5 @@
 // The lab commands as lists of steps. The CLI shows them (listr2); this module never prints.
+import { labAcmeServerSpec, startAcmeServer } from './acme-server.ts';
 import { labHost, type LabHost } from './addresses.ts';
 import { ensureAptRepo } from './apt-repo.ts';
 import { LabError } from './errors.ts';
@@ -130,6 +131,15 @@ export function upSteps(paths: LabPaths, opts: UpOptions): LabStep[] {
         await ensureBridge();
         for (const h of hosts) await createHostNetwork(h);
         r.note(`${hosts.length} namespace(s) on the bridge${raised.length ? `; raised ${raised.join(', ')}` : ''}`);
+      },
+    },
+    {
+      // On the bridge address, so it needs the bridge; before the hosts, so a run can issue at once.
+      title: 'ACME server (pebble)',
+      run: async (r) => {
+        state!.acme = await startAcmeServer(labAcmeServerSpec(paths));
+        await save();
+        r.note(state!.acme.directoryUrl);
       },
     },
     {

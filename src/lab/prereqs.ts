@@ -17,6 +17,10 @@ export const REQUIRED_COMMANDS: Record<string, string> = {
   ssh: 'openssh-client',
   'ssh-keygen': 'openssh-client',
   'apt-get': 'apt',
+  // The lab's ACME server and the throwaway CA for its HTTPS.
+  pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
+  openssl: 'openssl',
 };
 
 /** Throws a one-line LabError unless this is Linux and we are root. */

@@ -2,6 +2,7 @@
 // Written before anything is started and after every host starts, so a crash mid-way leaves enough to
 // clean up; teardown also finds leftovers by name and cgroup when the file is gone.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { AcmeServerRecord } from './acme-server.ts';
 import type { HostProcess } from './host-launch.ts';
 import type { LabPaths } from './paths.ts';
 import type { InitFlavor } from './recipe.ts';
@@ -24,6 +25,8 @@ export interface LabState {
   knownHosts: string;
   inventory: string;
   hosts: HostState[];
+  /** The lab's ACME server (pebble), once started. */
+  acme?: AcmeServerRecord;
 }
 
 export async function readState(paths: LabPaths): Promise<LabState | null> {

@@ -2,6 +2,7 @@
 // state file when there is one, and by what is found on the machine (lab cgroups, `lab-*` namespaces,
 // `slab*` veths, mounts under /run/scaleup-lab) so it also cleans up after a crash. Safe to run twice.
 import { readdir, rmdir } from 'node:fs/promises';
+import { labAcmeServerSpec, stopAcmeServer } from './acme-server.ts';
 import { join } from 'node:path';
 import { labCgroupHosts, removeCgroups } from './cgroups.ts';
 import { restoreKernelLimits } from './kernel-limits.ts';
@@ -38,6 +39,9 @@ export async function teardownLab(paths: LabPaths): Promise<TeardownSummary> {
   // Then whatever remains in the lab's cgroups, which only the lab's launchers ever joined.
   await killCgroup(undefined);
   await removeCgroups();
+
+  // The ACME server: exactly the two processes the state recorded (pebble, challtestsrv), then its files.
+  await stopAcmeServer(state?.acme, labAcmeServerSpec(paths).dir);
 
   await removeLabNetwork();
   await removeNspawnLeftovers([...names]);

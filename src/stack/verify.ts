@@ -11,6 +11,7 @@ import { appDefaults } from '../../roles/app/vars.ts';
 import { groupHosts } from '../../roles/lib/vars.ts';
 import { haproxyDefaults } from '../../roles/haproxy/vars.ts';
 import { sharedDefaults } from '../../roles/shared-vars.ts';
+import { getFrom, siteTls, verifySiteTls } from './verify-tls.ts';
 
 export interface Check {
   name: string;
@@ -21,6 +22,10 @@ export interface Check {
 export interface StackView {
   inventory: Inventory;
   connect: (host: Host) => Promise<Connection>;
+  /** The project's root: where tls_mode self-signed keeps the CA the site is verified with. */
+  projectRoot?: string;
+  /** A CA file to verify the site's HTTPS chain with instead of the system's CAs. */
+  tlsCaFile?: string;
 }
 
 /** The path every app answers 2xx on while it is ready (the app role's contract). */
@@ -86,7 +91,10 @@ export async function vipHolder(view: StackView, conns: Map<string, Connection>)
  */
 async function statsFrom(conn: Connection, url: string, credentials: string): Promise<{ status: number; body: string; error?: string }> {
   const config = `user = "${credentials.replace(/[\\"]/g, '\\$&')}"\n`;
-  const r = await conn.exec(`curl -s -m 3 -K - -w '\\n%{http_code}' ${quote(url)}`, { stdin: config });
+  // Over TLS the stats listener shows the site's certificate, which does not name the lb's address:
+  // -k, on a connection that never leaves the host.
+  const insecure = url.startsWith('https:') ? '-k ' : '';
+  const r = await conn.exec(`curl -s ${insecure}-m 3 -K - -w '\\n%{http_code}' ${quote(url)}`, { stdin: config });
   const at = r.stdout.lastIndexOf('\n');
   const status = Number(r.stdout.slice(at + 1)) || 0;
   return { status, body: r.stdout.slice(0, at), error: status ? undefined : `curl exit ${r.exitCode}` };
@@ -119,18 +127,23 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
   // 1. Through the VIP, from the control node. The sample app's page counts visits: two visits, the count
   // goes up. Any other app answers `/` and its health path, which by the contract (roles/app/README.md)
   // answers 2xx only while its database does.
-  const first = await httpGet(`http://${v.vip}:${v.haproxy_frontend_port}/`);
-  const second = await httpGet(`http://${v.vip}:${v.haproxy_frontend_port}/`);
+  // With TLS on, through HTTPS as a browser would (plain HTTP only redirects there).
+  const site = siteTls(v, view.projectRoot ?? process.cwd(), view.tlsCaFile);
+  const vipGet = (path: string) => (site
+    ? getFrom('https', site.vip, site.httpsPort, site.domain, path, site.ca)
+    : httpGet(`http://${v.vip}:${v.haproxy_frontend_port}${path}`));
+  const first = await vipGet('/');
+  const second = await vipGet('/');
   const count = (body: string) => Number(/id="visits">(\d+)</.exec(body)?.[1] ?? NaN);
   const servedBy = (body: string) => /id="app-host">([^<]+)</.exec(body)?.[1];
-  const vipCheck = `VIP http://${v.vip}/ answers from the app with data from MySQL`;
+  const vipCheck = site ? `VIP https://${site.domain}/ answers from the app with data from MySQL` : `VIP http://${v.vip}/ answers from the app with data from MySQL`;
   if (first.status !== 200 || second.status !== 200) {
     const failed = first.status !== 200 ? first : second;
     add(vipCheck, false, `status ${failed.status} ${failed.error ?? ''}`.trim());
   } else if (!Number.isNaN(count(first.body))) {
     add(vipCheck, count(second.body) > count(first.body), `200, visits ${count(first.body)} → ${count(second.body)}, served by ${servedBy(second.body) ?? '?'}`);
   } else {
-    const health = await httpGet(`http://${v.vip}:${v.haproxy_frontend_port}${APP_HEALTH_PATH}`);
+    const health = await vipGet(APP_HEALTH_PATH);
     add(vipCheck, health.status >= 200 && health.status < 300, `/ 200, ${APP_HEALTH_PATH} ${health.status || health.error || 'no answer'} (2xx: the app's database answers)`);
   }
 
@@ -147,13 +160,17 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
     // lb itself: the firewall opens the stats port only to firewall_admin_sources.
     for (const lb of lbs) {
       const lv = vars(lb);
-      const stats = await statsFrom(conns.get(lb.name)!, `http://${lb.privateAddress}:${lv.haproxy_stats_port}/;csv`, `${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`);
+      const scheme = lv.tls_mode === 'off' ? 'http' : 'https';
+      const stats = await statsFrom(conns.get(lb.name)!, `${scheme}://${lb.privateAddress}:${lv.haproxy_stats_port}/;csv`, `${lv.haproxy_stats_user}:${reveal(lv.haproxy_stats_password)}`);
       const rows = stats.body.split('\n').map((l) => l.split(','));
       const statusOf = (web: Host) => rows.find((r) => r[1] === web.name)?.[17];
       const states = webs.map((w) => `${w.name} ${statusOf(w) ?? 'missing'}`);
       add(`${lb.name}: HAProxy sees every web host UP`, stats.status === 200 && webs.every((w) => statusOf(w)?.startsWith('UP')),
         stats.status === 200 ? states.join(', ') : `stats page: status ${stats.status} ${stats.error ?? ''}`.trim());
     }
+
+    // 3b. HTTPS on the VIP, when the lbs terminate TLS.
+    if (site) await verifySiteTls(site, lbs, conns, (lb) => vars(lb).haproxy_stats_port, add);
 
     // 4. nginx answers on each web host (asked from an lb, the tier in front of it).
     const front = conns.get(lbs[0]?.name ?? anyHost.name)!;

@@ -48,7 +48,9 @@ export function labLeftovers(): string[] {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--machine=lab-');
+        const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        // A host, or the lab's ACME server (pebble's config, challtestsrv's DNS on the bridge address).
+        return cmdline.includes('--machine=lab-') || cmdline.includes('/run/scaleup-lab/acme/') || cmdline.includes('10.77.0.1:8053');
       } catch {
         return false;
       }

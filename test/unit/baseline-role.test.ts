@@ -191,7 +191,7 @@ describe('baseline variables, checked before connecting', () => {
 
   it('the defaults pass', () => {
     expect(validateBaseline(lab, hosts())).toEqual([]);
-    expect(baseline.validate!(lab, hosts())).toEqual([]);
+    expect(baseline.validate!(lab, hosts(), { projectRoot: '.' })).toEqual([]);
   });
 
   it('names the variable and host of each bad value', () => {

@@ -13,8 +13,8 @@ describe('lab internals', () => {
   });
 
   test('missing commands map to the Debian packages that provide them, each once', () => {
-    const present = new Set(['ip', 'nsenter', 'unshare', 'flock', 'ssh', 'ssh-keygen', 'apt-get', 'dpkg-scanpackages']);
-    expect(missingPackages((c) => present.has(c))).toEqual(['mmdebstrap', 'systemd-container']);
+    const present = new Set(['ip', 'nsenter', 'unshare', 'flock', 'ssh', 'ssh-keygen', 'apt-get', 'dpkg-scanpackages', 'openssl']);
+    expect(missingPackages((c) => present.has(c))).toEqual(['mmdebstrap', 'systemd-container', 'pebble']);
     expect(missingPackages(() => false)).toContain('openssh-client');
     expect(missingPackages(() => true)).toEqual([]);
   });

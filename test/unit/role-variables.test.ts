@@ -35,7 +35,7 @@ const web = defineRole({
 function problems(inventory: Inventory, role: Role = web as unknown as Role): string[] {
   const hosts = (inventory.groups.get('web') ?? []).map((n) => inventory.hosts.get(n)!);
   try {
-    preflight(inventory, [{ name: 'web', hosts, roles: [role] }]);
+    preflight(inventory, [{ name: 'web', hosts, roles: [role] }], { projectRoot: '.' });
     return [];
   } catch (err) {
     if (err instanceof InventoryErrors) return err.errors.map((e) => e.reason);
@@ -131,7 +131,7 @@ groups:
     const hosts = [...inventory.hosts.values()];
     let error: unknown;
     try {
-      preflight(inventory, [{ name: 'web', hosts, roles: [web as unknown as Role] }]);
+      preflight(inventory, [{ name: 'web', hosts, roles: [web as unknown as Role] }], { projectRoot: '.' });
     } catch (err) {
       error = err;
     }

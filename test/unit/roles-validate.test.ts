@@ -26,7 +26,7 @@ describe('keepalived cluster invariants', () => {
   it('the lab passes', () => {
     const inv = labInventory();
     expect(validateKeepalived(inv, lbHosts(inv))).toEqual([]);
-    expect(keepalived.validate!(inv, lbHosts(inv))).toEqual([]);
+    expect(keepalived.validate!(inv, lbHosts(inv), { projectRoot: '.' })).toEqual([]);
   });
 
   it('needs at least two load balancers', () => {
@@ -105,22 +105,22 @@ describe('other roles check before connecting', () => {
   it('haproxy: an IPv4 VIP and at least one web host', () => {
     const inv = labInventory({ all: { vip: '' } });
     inv.groups.set('web', []);
-    expect(validateHaproxy(inv, lbHosts(inv))).toEqual([
+    expect(validateHaproxy(inv, lbHosts(inv), { projectRoot: '.' })).toEqual([
       "lb-01: vip '' is not an IPv4 address",
       "lb-01: group 'web' has no hosts: HAProxy's backend would be empty",
       "lb-02: vip '' is not an IPv4 address",
       "lb-02: group 'web' has no hosts: HAProxy's backend would be empty",
     ]);
     const times = labInventory({ all: { haproxy_timeout_client: '30 seconds' } });
-    expect(validateHaproxy(times, lbHosts(times))[0]).toBe("lb-01: haproxy_timeout_client '30 seconds' is not an HAProxy time (e.g. 5s, 500ms)");
+    expect(validateHaproxy(times, lbHosts(times), { projectRoot: '.' })[0]).toBe("lb-01: haproxy_timeout_client '30 seconds' is not an HAProxy time (e.g. 5s, 500ms)");
   });
 
   it('haproxy: ports in range, and the readiness port apart from the others', () => {
     const high = labInventory({ all: { haproxy_ready_port: 70000 } });
-    expect(validateHaproxy(high, lbHosts(high))[0]).toBe('lb-01: haproxy_ready_port 70000 is not a TCP port (1–65535)');
+    expect(validateHaproxy(high, lbHosts(high), { projectRoot: '.' })[0]).toBe('lb-01: haproxy_ready_port 70000 is not a TCP port (1–65535)');
     const same = labInventory({ all: { haproxy_ready_port: 8404 } });
-    expect(validateHaproxy(same, lbHosts(same))[0]).toBe('lb-01: haproxy_ready_port must differ from haproxy_frontend_port and haproxy_stats_port');
-    expect(validateHaproxy(labInventory(), lbHosts(labInventory()))).toEqual([]);
+    expect(validateHaproxy(same, lbHosts(same), { projectRoot: '.' })[0]).toBe('lb-01: haproxy_ready_port must differ from haproxy_frontend_port and haproxy_stats_port');
+    expect(validateHaproxy(labInventory(), lbHosts(labInventory()), { projectRoot: '.' })).toEqual([]);
   });
 
   it('nginx: the upstream needs an app host', () => {

@@ -28,7 +28,7 @@ Docs: docs/lab.md`);
 
   lab
     .command('up')
-    .description('start the lab hosts (tears down any running lab first) and wait until SSH answers')
+    .description('start the lab hosts and its ACME server (tears down any running lab first) and wait until SSH answers')
     .option('--hosts <names>', 'hosts to start, comma-separated; ranges like web-01..web-20', DEFAULT_HOSTS.join(','))
     .addOption(new Option('--init <flavor>', 'init system in the hosts').choices(INIT_FLAVORS).default('systemd'))
     .addHelpText('after', `
@@ -67,11 +67,12 @@ Examples:
   lab
     .command('status')
     .description('show the lab hosts, the VIP holder and the key paths; exit 0 only while a lab is up')
-    .option('--json', 'print JSON: {"hosts":[{"name","address","init","up"}],"vip","vipHolder","sshKey","knownHosts","inventory"}')
+    .option('--json', 'print JSON: {"hosts":[{"name","address","init","up"}],"vip","vipHolder","sshKey","knownHosts","inventory","tls"}')
     .addHelpText('after', `
 Examples:
   provision lab status
   provision lab status --json | jq -r .vipHolder
+  curl --cacert "$(provision lab status --json | jq -r .tls.caFile)" --resolve lab.scaleup.test:443:10.77.0.100 https://lab.scaleup.test/
 `)
     .action(
       guarded(async (opts: { json?: boolean }) => {
@@ -161,6 +162,9 @@ function printStatus(s: LabStatus): void {
   for (const h of s.hosts) console.log(`  ${h.name.padEnd(width)}  ${h.address.padEnd(12)}  ${h.up ? 'up' : 'DOWN'}`);
   console.log(`VIP ${s.vip}: ${s.vipHolder ? `held by ${s.vipHolder}` : 'not held'}`);
   console.log(`Inventory: ${short(s.inventory)}`);
+  if (s.tls) {
+    console.log(`ACME server: ${s.tls.acmeDirectory} (trust ${s.tls.acmeCaFile}); ${s.tls.domain} → ${s.vip}, certificates chain to ${s.tls.caFile}`);
+  }
   const first = s.hosts[0]!;
   console.log(
     `SSH: ssh -i ${short(s.sshKey)} -o UserKnownHostsFile=${short(s.knownHosts)} deploy@${first.address}   (or root@)`,
