@@ -90,6 +90,8 @@ export interface ReplicaStatus {
   lastIoError: string;
   lastSqlError: string;
   usingGtid: string;
+  /** Seconds_Behind_Master: empty (NULL) while not replicating. */
+  secondsBehind: string;
 }
 
 /** Parses `mysql -B -e 'SHOW SLAVE STATUS'` (a header line, then one line per connection); undefined when not a replica. */
@@ -103,6 +105,7 @@ export function parseSlaveStatus(text: string): ReplicaStatus | undefined {
     masterHost, masterPort: field('Master_Port'), masterUser: field('Master_User'),
     ioRunning: field('Slave_IO_Running'), sqlRunning: field('Slave_SQL_Running'),
     lastIoError: field('Last_IO_Error'), lastSqlError: field('Last_SQL_Error'), usingGtid: field('Using_Gtid'),
+    secondsBehind: field('Seconds_Behind_Master') === 'NULL' ? '' : field('Seconds_Behind_Master'),
   };
 }
 

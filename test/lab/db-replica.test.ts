@@ -27,7 +27,10 @@ describe('a db host added to the inventory becomes a replica', () => {
     // A bare db-02, whatever an earlier run left there.
     const reset = await provision(['lab', 'reset', 'db-02']);
     expect(reset.code, reset.stderr).toBe(0);
-  }, 300_000);
+    // The stack as inventory/lab.yml makes it: the primary already writes its binary log.
+    const base = await apply([]);
+    expect(base.code, `${base.stdout}\n${base.stderr}`).toBe(0);
+  }, 600_000);
   afterAll(async () => {
     const back = await apply([]);
     variant.remove();
@@ -61,6 +64,25 @@ describe('a db host added to the inventory becomes a replica', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.result.steps.filter((s) => s.status === 'changed').map((s) => `${s.host} ${s.step}`)).toEqual([]);
   }, 300_000);
+
+  it('provision verify checks replication: db-02 replicates from db-01 and has its writes; a stopped replica fails it', async () => {
+    const verify = await provision(['verify', '-i', variant.file, '--json']);
+    const report = JSON.parse(verify.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c) => c.name === 'db-02: replicates from db-01')?.detail).toMatch(/^from 10\.77\.0\.41, IO Yes, SQL Yes, \d+ s behind$/);
+    expect(report.checks.find((c) => c.name === "db-02: has the primary's writes")?.ok).toBe(true);
+    expect(verify.code).toBe(0);
+
+    await sql('db-02', 'STOP SLAVE SQL_THREAD');
+    try {
+      const stopped = await provision(['verify', '-i', variant.file, '--json']);
+      const failed = (JSON.parse(stopped.stdout) as typeof report).checks.filter((c) => !c.ok).map((c) => c.name);
+      expect(failed).toContain('db-02: replicates from db-01');
+      expect(stopped.code).not.toBe(0);
+    } finally {
+      await sql('db-02', 'START SLAVE SQL_THREAD');
+    }
+  }, 120_000);
 
   it('the replication account logs in only from db-02, and may change nothing', async () => {
     const grants = await sql('db-01', "SELECT CONCAT(User, '@', Host) FROM mysql.user WHERE User = 'replicator'");
