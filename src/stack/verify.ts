@@ -10,7 +10,11 @@ import { Secret } from '../core/secret.ts';
 import { appDefaults } from '../../roles/app/vars.ts';
 import { groupHosts } from '../../roles/lib/vars.ts';
 import { haproxyDefaults } from '../../roles/haproxy/vars.ts';
-import { sharedDefaults } from '../../roles/shared-vars.ts';
+import { primaryOf, sharedDefaults } from '../../roles/shared-vars.ts';
+import { parseSlaveStatus } from '../../roles/mysql/replication-steps.ts';
+
+/** Seconds a replica has to apply what the primary has written before verify says it lags. */
+const REPLICA_CATCH_UP_S = 30;
 import { getFrom, siteTls, verifySiteTls } from './verify-tls.ts';
 
 export interface Check {
@@ -188,7 +192,7 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
     }
 
     // 6. The app's DB user logs in from every app host, and is refused from web and lb hosts.
-    const db = dbs[0];
+    const db = dbs[0] && primaryOf(dbs, String(vars(dbs[0]).mysql_primary ?? ''));
     if (db) {
       const dv = vars(db);
       for (const app of apps) {
@@ -213,6 +217,32 @@ export async function verifyStack(view: StackView): Promise<Check[]> {
         const text = r.stdout.trim();
         const refused = /not allowed to connect|Connection refused|timed out|No route/i.test(text) || text === '';
         add(`${other.name}: database refuses logins from this host`, refused, refused ? (text.match(/Host .* is not allowed[^ ]* to connect[^.]*/)?.[0] ?? (text || 'no answer')) : `answered: ${text.slice(0, 60)}`);
+      }
+    }
+
+    // 7. Each replica replicates from the primary and has applied everything the primary had written
+    // when asked (the visits above included): MASTER_GTID_WAIT returns 0 once it has.
+    if (db) {
+      const replicas = dbs.filter((h) => h.name !== db.name);
+      const position = replicas.length ? (await conns.get(db.name)!.exec(`mysql -N -B -e 'SELECT @@gtid_binlog_pos'`)).stdout.trim() : '';
+      for (const replica of replicas) {
+        const conn = conns.get(replica.name)!;
+        const status = parseSlaveStatus((await conn.exec(`mysql -B -e 'SHOW SLAVE STATUS'`)).stdout);
+        const from = `${db.privateAddress}`;
+        if (!status) {
+          add(`${replica.name}: replicates from ${db.name}`, false, 'not a replica (SHOW SLAVE STATUS is empty)');
+          continue;
+        }
+        const running = status.ioRunning === 'Yes' && status.sqlRunning === 'Yes' && status.masterHost === from;
+        const error = status.lastSqlError || status.lastIoError;
+        add(`${replica.name}: replicates from ${db.name}`, running,
+          `from ${status.masterHost}, IO ${status.ioRunning}, SQL ${status.sqlRunning}, ${status.secondsBehind || '?'} s behind${error ? `: ${error}` : ''}`);
+        const waited = running && /^[0-9,-]*$/.test(position)
+          ? (await conn.exec(`mysql -N -B -e ${quote(`SELECT MASTER_GTID_WAIT('${position}', ${REPLICA_CATCH_UP_S})`)}`, { timeoutMs: (REPLICA_CATCH_UP_S + 10) * 1000 })).stdout.trim()
+          : '';
+        const replicaPosition = (await conn.exec(`mysql -N -B -e 'SELECT @@gtid_slave_pos'`)).stdout.trim();
+        add(`${replica.name}: has the primary's writes`, waited === '0',
+          waited === '0' ? `at ${replicaPosition} (primary at ${position})` : `not at the primary's ${position} within ${REPLICA_CATCH_UP_S} s (at ${replicaPosition || '?'})`);
       }
     }
   } finally {
