@@ -5,7 +5,7 @@
 import { defineRole, file, pkg, service } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { primaryOf } from '../shared-vars.ts';
-import { mysqlReplica, mysqlReplicationAccounts } from './replication-steps.ts';
+import { mysqlNotReplicating, mysqlReadOnly, mysqlReplica, mysqlReplicationAccounts } from './replication-steps.ts';
 import { mysqlPlatform, mysqlTemplateVars, mysqlVariables, serverId, validateMysql } from './vars.ts';
 import { mysqlAppUsers, mysqlDatabase, mysqlSecureInstallation } from './sql-steps.ts';
 
@@ -31,10 +31,13 @@ export default defineRole({
         src: 'scaleup.cnf.ejs',
         dest: p.dropIn,
         mode: '0644',
-        vars: mysqlTemplateVars(v, host, isReplica),
+        vars: mysqlTemplateVars(v, host),
         notify: ['restart mysql'],
       }),
+      // Primary or replica: read at start, and set live by `mysql read_only` (a promotion restarts nothing).
+      file.template({ src: 'scaleup-role.cnf.ejs', dest: p.roleDropIn, mode: '0644', vars: { replica: isReplica, primary_name: primary.name } }),
       service.running(p.service),
+      mysqlReadOnly({ ...sql, on: isReplica }),
     ];
     if (isReplica) {
       // Everything else (the secured accounts, the database, the app's users) comes from the primary.
@@ -55,6 +58,7 @@ export default defineRole({
     }
     return [
       ...config,
+      mysqlNotReplicating({ client: p.client, hostName: host.name }),
       mysqlSecureInstallation(sql),
       mysqlDatabase({ ...sql, database: v.mysql_app_database, charset: v.mysql_character_set, collation: v.mysql_collation }),
       mysqlAppUsers({

@@ -222,3 +222,42 @@ export function mysqlReplica(spec: ReplicaSpec): Step {
     return [{ summary: `restart replication from ${from} (IO ${s.ioRunning}, SQL ${s.sqlRunning}${s.lastIoError ? `: ${s.lastIoError}` : ''})`, action: 'start' }];
   }
 }
+
+/** The running server's read_only: ON on a replica, OFF on the primary (set live: no restart). */
+export function mysqlReadOnly(spec: { client: string; flavor: SqlFlavor; on: boolean }): Step {
+  const want = spec.on ? 1 : 0;
+  return sqlStep({
+    name: `mysql read_only ${spec.on ? 'ON' : 'OFF'}`,
+    client: spec.client,
+    flavor: spec.flavor,
+    pending: `set read_only ${spec.on ? 'ON' : 'OFF'}`,
+    query: "SELECT 'read_only', @@GLOBAL.read_only;",
+    plan(rows) {
+      const now = Number(rows[0]?.[1] ?? -1);
+      return now === want ? [] : [{ summary: `read_only ${now ? 'ON' : 'OFF'} → ${spec.on ? 'ON' : 'OFF'}`, statements: [{ sql: `SET GLOBAL read_only = ${spec.on ? 'ON' : 'OFF'};` }] }];
+    },
+  });
+}
+
+/**
+ * On the primary: it replicates from nobody. A server named primary (mysql_primary, or the first of
+ * the group) that still replicates is a promotion not done: refused, rather than writing to both.
+ */
+export function mysqlNotReplicating(spec: { client: string; hostName: string }): Step {
+  return {
+    name: 'mysql primary replicates from nobody',
+    probe: () => `${spec.client} -B -e 'SHOW SLAVE STATUS'`,
+    decide(output: ProbeOutput) {
+      if (output.exitCode !== 0) return [];
+      const s = parseSlaveStatus(output.stdout);
+      if (s) {
+        throw new StepError(
+          `${spec.hostName} is the primary in the inventory but replicates from ${s.masterHost}:${s.masterPort}: ` +
+            `promote it with \`provision db promote ${spec.hostName}\`, or name the primary in mysql_primary`,
+        );
+      }
+      return [];
+    },
+    apply: async () => undefined,
+  };
+}

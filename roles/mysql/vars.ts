@@ -26,6 +26,8 @@ export interface MysqlPlatform {
   service: string;
   /** The drop-in, named to sort after the distribution's own server settings so ours win. */
   dropIn: string;
+  /** The drop-in that says primary or replica (read_only): changed without a restart. */
+  roleDropIn: string;
   /** Client used for probes and SQL over the unix socket. */
   client: string;
   /** Dump client (a replica's seed, backups). */
@@ -39,6 +41,7 @@ export const mysqlPlatforms: Record<string, MysqlPlatform> = {
     packages: ['mariadb-server', 'mariadb-client'],
     service: 'mariadb',
     dropIn: '/etc/mysql/mariadb.conf.d/60-scaleup.cnf',
+    roleDropIn: '/etc/mysql/mariadb.conf.d/61-scaleup-role.cnf',
     client: 'mysql',
     dump: 'mariadb-dump',
     flavor: 'mariadb',
@@ -48,6 +51,7 @@ export const mysqlPlatforms: Record<string, MysqlPlatform> = {
     service: 'mysql',
     // mysql.conf.d/mysqld.cnf sets bind-address; files are read in name order.
     dropIn: '/etc/mysql/mysql.conf.d/scaleup.cnf',
+    roleDropIn: '/etc/mysql/mysql.conf.d/scaleup-role.cnf',
     client: 'mysql',
     dump: 'mysqldump',
     flavor: 'mysql',
@@ -73,8 +77,8 @@ export function serverId(vars: MysqlVars, host: Host): number {
 }
 
 /** Extra template locals of the drop-in. */
-export function mysqlTemplateVars(vars: MysqlVars, host: Host, replica: boolean) {
-  return { bind_address: vars.mysql_bind_address || host.privateAddress, server_id: serverId(vars, host), replica };
+export function mysqlTemplateVars(vars: MysqlVars, host: Host) {
+  return { bind_address: vars.mysql_bind_address || host.privateAddress, server_id: serverId(vars, host) };
 }
 
 const IDENTIFIER = /^[A-Za-z0-9_]{1,32}$/;

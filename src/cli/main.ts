@@ -4,6 +4,7 @@ import { registerApplyCommand } from './commands/apply.ts';
 import { registerFactsCommand } from './commands/facts.ts';
 import { registerReleasesCommand } from './commands/releases.ts';
 import { registerDeployCommands } from './commands/deploy.ts';
+import { registerDbCommands } from './commands/db.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
@@ -38,6 +39,7 @@ Docs: README.md and docs/ (cli.md, inventory.md, stack.md, ci.md)`)
   registerFactsCommand(program);
   registerVerifyCommand(program);
   registerDeployCommands(program);
+  registerDbCommands(program);
   registerReleasesCommand(program);
   registerVaultCommands(program);
   registerLabCommands(program);
