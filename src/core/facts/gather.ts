@@ -8,7 +8,8 @@ export const FACTS_SCRIPT = [
   'echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"',
   '[ -d /run/systemd/system ] && echo init=systemd || echo init=sysv',
   'command -v apt-get >/dev/null 2>&1 && echo pm=apt',
-  'echo "arch=$(uname -m)"; echo "hostname=$(uname -n)"',
+  // One uname for both: it prints the node name before the machine, whatever the options' order.
+  'set -- $(uname -n -m); echo "hostname=$1"; echo "arch=$2"',
   'ip -o -4 addr show 2>/dev/null | while read -r _n ifc _f addr _rest; do echo "if=$ifc $addr"; done',
 ].join('\n');
 
