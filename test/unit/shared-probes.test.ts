@@ -11,6 +11,7 @@ import { content, directory, symlink } from '../../src/core/steps/file.ts';
 import { installed } from '../../src/core/steps/pkg.ts';
 import { unquoteC } from '../../src/core/steps/path-states.ts';
 import { running } from '../../src/core/steps/service.ts';
+import * as userSteps from '../../src/core/steps/user.ts';
 import type { Step, StepContext } from '../../src/core/steps/step.ts';
 import { budget } from './budgets.ts';
 
@@ -103,4 +104,16 @@ describe('unquoteC', () => {
   it('reads C escapes and octal UTF-8 bytes', () => {
     expect(unquoteC('a\\nb\\"c\\\\d\\303\\251')).toBe('a\nb"c\\dé');
   });
+});
+
+describe('the user probe with the shell\'s own field splitting', () => {
+  it('prints what getent + awk + id -gn + id -Gn printed, for every account of this machine', () => {
+    const { present } = userSteps;
+    const accounts = execFileSync('getent', ['passwd'], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(':')[0]!).slice(0, 8);
+    for (const name of [...accounts, 'no-such-user-here']) {
+      const old = `e=$(getent passwd ${name}) && { echo exists=1; printf '%s\\n' "$e" | awk -F: '{print "home="$6; print "shell="$7}'; ` +
+        `echo "group=$(id -gn ${name})"; echo "groups=$(id -Gn ${name})"; } || echo exists=0`;
+      expect(runSh(present({ name }).probe(ctx()))).toBe(runSh(old));
+    }
+  }, budget({ processes: 20 }));
 });
