@@ -12,6 +12,7 @@ import { installed } from '../../src/core/steps/pkg.ts';
 import { unquoteC } from '../../src/core/steps/path-states.ts';
 import { running } from '../../src/core/steps/service.ts';
 import * as userSteps from '../../src/core/steps/user.ts';
+import { value as sysctlValue } from '../../src/core/steps/sysctl.ts';
 import type { Step, StepContext } from '../../src/core/steps/step.ts';
 import { budget } from './budgets.ts';
 
@@ -116,4 +117,21 @@ describe('the user probe with the shell\'s own field splitting', () => {
       expect(runSh(present({ name }).probe(ctx()))).toBe(runSh(old));
     }
   }, budget({ processes: 20 }));
+});
+
+describe('the sysctl probe with the shell\'s own read', () => {
+  it('prints what cat + grep -qxF printed', () => {
+    const conf = path.join(dir, 'sysctl.conf');
+    writeFileSync(conf, 'a = 1\nnet.ipv4.ip_forward = 1\nlast = 2');
+    const old = (key: string, wanted: string, file: string) => {
+      const proc = `/proc/sys/${key.replace(/\./g, '/')}`;
+      return `printf 'live=%s\\n' "$(cat '${proc}' 2>/dev/null)"; grep -qxF -- '${key} = ${wanted}' '${file}' 2>/dev/null && echo persisted=1; true`;
+    };
+    for (const [key, wanted, file] of [
+      ['net.ipv4.ip_forward', '1', conf], ['last', '2', conf], ['net.ipv4.ip_forward', '0', conf],
+      ['kernel.no_such_parameter', '1', conf], ['net.ipv4.ip_local_port_range', '1024 65535', path.join(dir, 'missing.conf')],
+    ] as const) {
+      expect(runSh(sysctlValue(key, wanted, { file }).probe(ctx()))).toBe(runSh(old(key, wanted, file)));
+    }
+  }, budget({ processes: 10 }));
 });
