@@ -3,6 +3,7 @@
 //
 //   tsx bench/run.ts [--runs N] [--only first,noop,role,profile,ansible,scale,restore] [--init systemd|sysv]
 //                    [--scale 5,20,50]
+//   tsx bench/run.ts --only noop --running-lab   the running lab as it is (never `lab up`; extra hosts allowed)
 //   tsx bench/run.ts --report    rewrites docs/benchmarks.md from bench/.work/results.json (no runs)
 //
 // Phases, in this order (each a median of --runs runs, default 5):
@@ -25,6 +26,7 @@ import { baselineDefaults } from '../roles/baseline/vars.ts';
 import type { RunResult } from '../src/core/results.ts';
 import { ANSIBLE_DIR, ansibleEnv, ansibleVersion, parseRecap, stopControlMasters, VARIANTS, writeAnsibleInventory } from './lib/ansible.ts';
 import { CLI, DEFAULT_SPEC, ensureLab, hostNames, labHostsCpuS, labStatus, machineCpuS, resetHosts, ROOT } from './lib/lab.ts';
+import { labHostCpuS, STRACE, traceHostProcesses } from './lib/host-processes.ts';
 import { closeKeptConnections, keeperPid, processCpuS, processPeakRssMb } from './lib/keeper.ts';
 import { measure, median, mustRun, summarize, TIME, type Sample } from './lib/measure.ts';
 import { summarizeProfile } from './lib/profile.ts';
@@ -41,6 +43,7 @@ const { values: argv } = parseArgs({
     init: { type: 'string', default: 'systemd' },
     scale: { type: 'string', default: '5,20,50' },
     report: { type: 'boolean', default: false },
+    'running-lab': { type: 'boolean', default: false },
   },
 });
 const RUNS = Math.max(1, Number(argv.runs));
@@ -48,6 +51,12 @@ const INIT = argv.init!;
 const ONLY = new Set((argv.only ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[]);
 for (const p of ONLY) if (!PHASES.includes(p)) throw new Error(`unknown phase '${p}' (phases: ${PHASES.join(', ')})`);
 const SCALE = argv.scale!.split(',').map(Number);
+// Measure the lab as it runs (extra hosts allowed), for a lab others use: only the phases that leave it as it is.
+const RUNNING_LAB = argv['running-lab']!;
+const CHANGES_LAB: Phase[] = ['first', 'ansible', 'scale', 'restore'];
+if (RUNNING_LAB && CHANGES_LAB.some((p) => ONLY.has(p))) {
+  throw new Error(`--running-lab measures the lab as it is: the phases ${CHANGES_LAB.join(', ')} reset or replace it (use --only noop,role,profile)`);
+}
 
 const WORK = path.join(ROOT, 'bench', '.work');
 const LOGS = path.join(WORK, 'logs');
@@ -81,6 +90,7 @@ function buildBundle(): void {
 function preflight(): void {
   if (process.getuid?.() !== 0) throw new Error('the benchmark drives the lab: run it as root');
   if (!existsSync(TIME)) aptInstall('time');
+  if (ONLY.has('noop') && !existsSync(STRACE)) aptInstall('strace');
   if ((ONLY.has('ansible')) && !existsSync(ANSIBLE_PLAYBOOK)) aptInstall('ansible-core');
   const ansibleVars = parseYaml(readFileSync(path.join(ANSIBLE_DIR, 'vars.yml'), 'utf8')) as unknown;
   if (!isDeepStrictEqual(ansibleVars, baselineDefaults)) {
@@ -124,6 +134,8 @@ interface ScaleupRun {
   machineCpuS: number;
   /** CPU seconds the connection keeper (given its PID) used during the run. */
   keeperCpuS: number;
+  /** CPU seconds each lab host used while it ran (its cgroup), by host name. */
+  hostCpuS: Record<string, number>;
 }
 
 async function scaleup(name: string, args: string[], keeper?: number): Promise<ScaleupRun> {
@@ -131,18 +143,21 @@ async function scaleup(name: string, args: string[], keeper?: number): Promise<S
   mkdirSync(path.dirname(json), { recursive: true });
   rmSync(json, { force: true });
   const hosts0 = labHostsCpuS();
+  const labHosts = labStatus().hosts.map((h) => h.name);
+  const host0 = new Map(labHosts.map((h) => [h, labHostCpuS(h)]));
   const machine0 = machineCpuS();
   const keeper0 = processCpuS(keeper);
   const sample = await measure(NODE, [CLI, 'apply', ...args, '--yes', '--json', json], {
     cwd: ROOT, log: log(`${name}-${runCounter}`), env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const hostsCpu = labHostsCpuS() - hosts0;
+  const hostCpuS = Object.fromEntries(labHosts.map((h) => [h, labHostCpuS(h) - host0.get(h)!]));
   const machineCpu = machineCpuS() - machine0;
   const keeperCpu = processCpuS(keeper) - keeper0;
   if (!existsSync(json)) throw new Error(`provision apply ${args.join(' ')} wrote no --json (exit ${sample.exitCode}); see ${sample.log}`);
   const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   if (!result.ok) throw new Error(`provision apply ${args.join(' ')} failed (exit ${sample.exitCode}); see ${sample.log}`);
-  return { sample, result, hostsCpuS: hostsCpu, machineCpuS: machineCpu, keeperCpuS: keeperCpu };
+  return { sample, result, hostsCpuS: hostsCpu, machineCpuS: machineCpu, keeperCpuS: keeperCpu, hostCpuS };
 }
 
 const commandLine = (args: string[]) => `provision apply ${args.map((a) => (a.startsWith('/') ? rel(a) : a)).join(' ')} --yes`;
@@ -162,6 +177,7 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
   // One unmeasured run first: it converges whatever drifted, warms the page cache, and leaves the
   // connections kept for the series.
   await scaleup(`${name}-warmup`, args);
+  const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const keeper = keeperPid();
   // What the idle hosts burn by themselves (journald, keepalived, health checks…), for scale.
   const idle0 = labHostsCpuS();
@@ -174,6 +190,13 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
     direct.push(await scaleup(`${name}-direct`, [...args, '--ssh-persist', '0']));
   }
   const inRun = (xs: ScaleupRun[]) => median(xs.map((r) => r.result.durationMs));
+  // One more run, untimed, with strace on the hosts' sshd: the processes each host starts for it.
+  const ran = Object.keys(runs[0]!.result.hosts);
+  const traced = await traceHostProcesses(ran, WORK, () => scaleup(`${name}-traced`, args));
+  const perHost = ran.map((host) => {
+    const t = traced.find((x) => x.host === host);
+    return { host, cpuS: median(runs.map((r) => r.hostCpuS[host] ?? NaN)), processes: t?.processes, programs: t?.programs };
+  });
   return {
     command: commandLine(args),
     summary: summarize(runs.map((r) => r.sample)),
@@ -186,6 +209,8 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
     keeperCpuS: median(runs.map((r) => r.keeperCpuS)),
     keeperPeakRssMb: processPeakRssMb(keeper),
     reused: runs.every((r) => Object.values(r.result.hosts).every((h) => h.connection === 'reused')),
+    perHost,
+    loadAverage,
     direct: {
       summary: summarize(direct.map((r) => r.sample)),
       inRunMs: inRun(direct),
@@ -201,7 +226,7 @@ async function noopSeries(name: string, args: string[]): Promise<ScaleupNoop> {
 const FIVE = hostNames(DEFAULT_SPEC);
 
 async function phaseFirst(): Promise<FirstConverge> {
-  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   const args = ['-i', LAB_INVENTORY, '-p', SITE];
   const runs: ScaleupRun[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -249,13 +274,13 @@ async function phaseFirst(): Promise<FirstConverge> {
 }
 
 async function phaseNoop(): Promise<ScaleupNoop> {
-  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   say(`no-op re-run of playbooks/site.yml × ${RUNS}`);
   return noopSeries('noop-site', ['-i', LAB_INVENTORY, '-p', SITE]);
 }
 
 async function phaseRole(): Promise<ScaleupNoop> {
-  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   say(`--role nginx --limit web-01, no-op × ${RUNS}`);
   return noopSeries('noop-role', ['-i', LAB_INVENTORY, '-p', SITE, '--role', 'nginx', '--limit', 'web-01']);
 }
@@ -274,7 +299,7 @@ async function phaseStartup(): Promise<NonNullable<Results['startup']>> {
 }
 
 async function phaseProfile(): Promise<Results['profile']> {
-  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   const dir = path.join(WORK, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -291,7 +316,7 @@ async function phaseProfile(): Promise<Results['profile']> {
 }
 
 async function phaseAnsible(): Promise<NonNullable<Results['ansible']>> {
-  const { status } = await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  const { status } = await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   const inventory = path.join(WORK, 'ansible-inventory.ini');
   writeAnsibleInventory(inventory, status.hosts, status.sshKey, status.knownHosts);
   const playbook = path.join(ANSIBLE_DIR, 'baseline.yml');
@@ -396,7 +421,7 @@ async function phaseScale(): Promise<NonNullable<Results['scale']>> {
 
 async function phaseRestore(): Promise<NonNullable<Results['restore']>> {
   say('restore: the five-host lab, stack converged');
-  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'));
+  await ensureLab(DEFAULT_SPEC, INIT, log('lab-up-five'), RUNNING_LAB);
   const args = ['-i', LAB_INVENTORY, '-p', SITE];
   const r = await scaleup('restore-site', args);
   return { command: commandLine(args), wallMs: r.sample.wallMs, ok: r.result.ok, changed: r.result.totals.changed };

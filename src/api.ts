@@ -7,7 +7,7 @@ export type { LogSource, Preparation, PrepareContext, Role, RoleContext, RoleDec
 export * as z from 'zod';
 export { vars } from './core/role-variables.ts';
 export { pkg, file, service, sysctl, user, command, archive } from './core/steps/index.ts';
-export type { Change, ExecResult, Handler, ProbeOutput, Remote, Step, StepContext } from './core/steps/step.ts';
+export type { Change, ExecResult, Handler, ProbeOutput, Remote, SharedProbe, SharedProbeKind, Step, StepContext } from './core/steps/step.ts';
 export { probeFields } from './core/steps/probe-output.ts';
 export { hostsInGroup } from './core/host-groups.ts';
 export { InventoryError, StepError, ValidationError } from './core/errors.ts';

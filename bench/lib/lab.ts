@@ -34,12 +34,18 @@ export function hostNames(spec: string): string[] {
  * that, else a new one (`lab up` tears down whatever runs first). Returns its status and how long
  * `lab up` took (0 when the running lab was reused).
  */
-export async function ensureLab(spec: string, init: string, log: string): Promise<{ status: LabStatus; upSeconds: number }> {
+export async function ensureLab(spec: string, init: string, log: string, runningOnly = false): Promise<{ status: LabStatus; upSeconds: number }> {
   const wanted = hostNames(spec);
   const current = labStatus();
   const same = current.hosts.length === wanted.length &&
     current.hosts.every((h) => h.up && h.init === init && wanted.includes(h.name));
   if (same) return { status: current, upSeconds: 0 };
+  if (runningOnly) {
+    // A lab others use too: measured as it runs, with any extra hosts, never brought up again.
+    const missing = wanted.filter((n) => !current.hosts.some((h) => h.name === n && h.up && h.init === init));
+    if (missing.length) throw new Error(`--running-lab: the running lab lacks ${missing.join(', ')} (up, ${init})`);
+    return { status: current, upSeconds: 0 };
+  }
   const started = performance.now();
   await mustRun(process.execPath, [CLI, 'lab', 'up', '--hosts', spec, '--init', init], { cwd: ROOT, log });
   const upSeconds = (performance.now() - started) / 1000;

@@ -3,6 +3,7 @@
 // bench/notes.md, included as it is.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { programList } from './host-processes.ts';
 import type { Summary } from './measure.ts';
 import type { Results, ScaleupNoop } from './results.ts';
 
@@ -37,6 +38,18 @@ export function targets(r: Results): Target[] {
     target: '… at most 2 SSH exec round trips per host per role',
     measured: noop ? `max ${maxPerRole.toFixed(1)} (${noop.roundTrips.map((t) => `${t.host} ${t.roundTrips}/${t.roles}`).join(', ')})` : '–',
     met: noop ? maxPerRole <= 2 : undefined,
+  });
+  const traced = noop?.perHost?.filter((h) => h.processes !== undefined) ?? [];
+  const maxProcesses = traced.length ? Math.max(...traced.map((h) => h.processes!)) : NaN;
+  out.push({
+    target: '… at most 6 processes started per host (issue 18)',
+    measured: traced.length ? `max ${maxProcesses} (${traced.map((h) => `${h.host} ${h.processes}`).join(', ')})` : '–',
+    met: traced.length ? maxProcesses <= 6 : undefined,
+  });
+  out.push({
+    target: '… lab hosts\' CPU ≤ 0.4 s per run (issue 18)',
+    measured: noop?.hostsCpuS !== undefined ? `${cpu(noop.hostsCpuS)}${noop.loadAverage ? ` (load average ${noop.loadAverage})` : ''}` : '–',
+    met: noop?.hostsCpuS !== undefined && Number.isFinite(noop.hostsCpuS) ? noop.hostsCpuS <= 0.4 : undefined,
   });
   out.push({
     target: '`--role nginx --limit web-01` no-op: median < 0.3 s',
@@ -193,6 +206,19 @@ export function writeReport(r: Results, file: string): void {
     L.push('| --- | --- | --- | --- |');
     for (const t of r.noop.roundTrips) L.push(`| ${t.host} | ${t.roundTrips} | ${t.roles} | ${t.perRole.toFixed(1)} |`);
     L.push('');
+    if (r.noop.perHost) {
+      L.push(`Each host's share of one no-op (kept connections; load average ${r.noop.loadAverage ?? '?'} when the series began): its CPU ` +
+        '(the median of the runs above, from the host\'s cgroup `cpu.stat`), and the processes it started, counted in one more run ' +
+        'with `strace -f` attached to the host\'s sshd processes (every command of a run descends from them; the host\'s own ' +
+        'background work does not), with the programs among them (forks without a program are subshells):');
+      L.push('');
+      L.push('| host | CPU per no-op | processes | programs |');
+      L.push('| --- | --- | --- | --- |');
+      for (const h of r.noop.perHost) {
+        L.push(`| ${h.host} | ${Number.isFinite(h.cpuS) ? `${(h.cpuS * 1000).toFixed(0)} ms` : '–'} | ${h.processes ?? '–'} | ${h.programs ? programList(h.programs) : '–'} |`);
+      }
+      L.push('');
+    }
   }
   if (r.role) {
     L.push('## One role on one host');

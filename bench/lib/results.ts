@@ -42,6 +42,10 @@ export interface ScaleupNoop {
   keeperPeakRssMb?: number;
   /** Every run found its connections kept (hosts.*.connection = 'reused'). */
   reused?: boolean;
+  /** Each host's share of a run: median CPU seconds (its cgroup), and processes from one traced run. */
+  perHost?: { host: string; cpuS: number; processes?: number; programs?: Record<string, number> }[];
+  /** The machine's load average (1, 5, 15 min) when the series began. */
+  loadAverage?: string;
   /** The same runs connecting afresh (`--ssh-persist 0`), interleaved with them. */
   direct?: { summary: Summary; inRunMs: number; hostsCpuS: number; machineCpuS: number };
 }

@@ -91,9 +91,11 @@ export function sshLockout(vars: FirewallVars, session: SshSession | undefined, 
 export function sshGuard(vars: FirewallVars): Step {
   return {
     name: 'ssh stays open to this run',
-    probe: () => SSH_SESSION_PROBE,
+    // The facts carry the session when the run lock's channel could tell it: no walk over processes then.
+    probe: (ctx) => (ctx.facts.sshConnection ? '' : SSH_SESSION_PROBE),
     decide: (out, ctx) => {
-      const problem = sshLockout(vars, parseSshSession(out.stdout), ctx.host.name, ctx.facts);
+      const seen = ctx.facts.sshConnection ? `ssh_connection=${ctx.facts.sshConnection}\n` : out.stdout;
+      const problem = sshLockout(vars, parseSshSession(seen), ctx.host.name, ctx.facts);
       if (problem) throw new StepError(problem, { host: ctx.host.name, role: 'firewall', step: 'ssh stays open to this run' });
       return [];
     },

@@ -13,6 +13,7 @@ import {
   sqlString,
   storedHashDigest,
 } from './sql.ts';
+import { sqlQuery } from './sql-queries.ts';
 
 /** How the server spells account passwords: MariaDB defaults to mysql_native_password, MySQL 8 does not. */
 export type SqlFlavor = 'mariadb' | 'mysql';
@@ -54,6 +55,7 @@ export function sqlStep(spec: SqlStepSpec): Step {
   return {
     name: spec.name,
     probe: () => probe,
+    shared: () => sqlQuery(spec.client, spec.query),
     decide(output: ProbeOutput): SqlChange[] {
       if (output.exitCode !== 0) return [{ summary: `${spec.pending} (server not answering yet)`, statements: [], unreadable: true }];
       return spec.plan(parseBatch(output.stdout));

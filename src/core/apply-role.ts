@@ -9,7 +9,7 @@
 import type { Connection } from './connection/connection.ts';
 import { ConnectError, ScaleupError, StepError } from './errors.ts';
 import { PendingHandlers, pendingHandlersProbe } from './pending-handlers.ts';
-import { probeBatch } from './probe-batch.ts';
+import { probeBatch, type BatchedProbe } from './probe-batch.ts';
 import { remoteFor } from './remote.ts';
 import type { EventSink, StepResult } from './results.ts';
 import type { Redactor } from './secret.ts';
@@ -44,12 +44,17 @@ export interface RoleOutcome {
   unreachable?: string;
 }
 
-/** The probes of a role on a host, in one batch: every step's, then its pending handlers. */
-export function roleProbes(role: string, steps: Step[], ctx: StepContext): string[] {
-  return [...steps.map((s) => s.probe(ctx)), pendingHandlersProbe(role)];
+/** A step's probe as a batch runs it: its own snippet, or its share of a command common to its kind. */
+function batchedProbe(step: Step, ctx: StepContext): BatchedProbe {
+  return { probe: step.probe(ctx), shared: step.shared?.(ctx) };
 }
 
-async function probeAll(run: RoleRun, probes: string[]): Promise<ProbeOutput[]> {
+/** The probes of a role on a host, in one batch: every step's, then its pending handlers. */
+export function roleProbes(role: string, steps: Step[], ctx: StepContext): BatchedProbe[] {
+  return [...steps.map((s) => batchedProbe(s, ctx)), { probe: pendingHandlersProbe(role) }];
+}
+
+async function probeAll(run: RoleRun, probes: BatchedProbe[]): Promise<ProbeOutput[]> {
   const batch = probeBatch(probes);
   const result = await run.conn.exec(batch.script, { timeoutMs: run.stepTimeoutMs });
   return batch.parse(result.stdout);
@@ -107,7 +112,7 @@ export async function applyRole(run: RoleRun): Promise<RoleOutcome> {
         if (stale.has(i)) {
           // This step and every later stale one, in one round trip.
           const again = [...stale].filter((j) => j >= i).sort((x, y) => x - y);
-          const fresh = await probeAll(run, again.map((j) => steps[j]!.probe(ctx)));
+          const fresh = await probeAll(run, again.map((j) => batchedProbe(steps[j]!, ctx)));
           again.forEach((j, k) => {
             outputs[j] = fresh[k]!;
             stale.delete(j);

@@ -12,9 +12,13 @@ export const PENDING_HANDLERS_DIR = '/run/scaleup/pending-handlers';
 
 const pendingFile = (role: string) => `${PENDING_HANDLERS_DIR}/${role}`;
 
-/** Read-only probe printing the role's pending handlers, one per line (nothing when none). */
+/**
+ * Read-only probe printing the role's pending handlers, one per line (nothing when none). With the
+ * shell's own `read`: every role asks on every run, and a `cat` would be a process each time.
+ */
 export function pendingHandlersProbe(role: string): string {
-  return `cat ${quote(pendingFile(role))} 2>/dev/null; true`;
+  const f = quote(pendingFile(role));
+  return `if [ -f ${f} ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < ${f}; fi; true`;
 }
 
 /** A role's list of pending handlers on one host, as this run last read or wrote it. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { commandToSend } from '../../src/core/connection/command-line.ts';
 import { FACTS_SCRIPT, interfaceOf, parseFacts } from '../../src/core/facts/gather.ts';
 import { budget } from './budgets.ts';
 
@@ -35,4 +36,16 @@ describe('facts', () => {
     expect(facts.osId).toBe('debian');
     expect(facts.packageManager).toBe('apt');
   }, budget({ processes: 1 }));
+
+  it('reads the SSH session from the lock\'s command line, where sudo would have reset the environment', () => {
+    const session = '10.77.0.1 51234 10.77.0.41 22';
+    const host = { name: 'h', address: 'h', port: 22, user: 'deploy', become: true, groups: [], vars: {} } as never;
+    const { line } = commandToSend(host, FACTS_SCRIPT, undefined, true, { sessionArg: true });
+    expect(line).toMatch(/^sudo -n -H -- sh -c '.*' scaleup "\$SSH_CONNECTION"$/s);
+    // The login shell expands it; the script gets it as $1 (sudo, here `env -u`, drops it from the environment).
+    const asSudoWould = line.replace('sudo -n -H --', 'env -u SSH_CONNECTION');
+    const out = execFileSync('sh', ['-c', asSudoWould], { env: { PATH: process.env.PATH!, SSH_CONNECTION: session }, encoding: 'utf8' });
+    expect(parseFacts(out).sshConnection).toBe(session);
+    expect(parseFacts(execFileSync('sh', ['-c', FACTS_SCRIPT], { env: { PATH: process.env.PATH! }, encoding: 'utf8' })).sshConnection).toBe('');
+  }, budget({ processes: 3 }));
 });

@@ -285,6 +285,13 @@ describe('the SSH guard', () => {
     expect(await open.steps[0]!.decide(out, open.ctx)).toEqual([]);
     expect(sshGuard(firewallDefaults).probe(open.ctx)).toBe(SSH_SESSION_PROBE);
   });
+
+  it('takes the session from the facts when they carry it, with no probe of its own', async () => {
+    const run = roleOn(firewall, labInventory({ all: { firewall_ssh_sources: ['192.0.2.0/24'] } }), 'db-01');
+    const ctx = { ...run.ctx, facts: { ...run.ctx.facts, sshConnection: '10.77.0.1 40000 10.77.0.41 22' } };
+    expect(run.steps[0]!.probe(ctx)).toBe('');
+    await expect(async () => run.steps[0]!.decide({ stdout: '', exitCode: 0 }, ctx)).rejects.toThrow(/would close SSH to 10\.77\.0\.1/);
+  });
 });
 
 describe('the SSH session probe on a real shell', () => {

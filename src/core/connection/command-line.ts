@@ -35,9 +35,18 @@ function becomePassword(host: Host): string | undefined {
   return value instanceof Secret ? value.reveal() : String(value);
 }
 
-export function commandToSend(host: Host, command: string, stdin?: string | Buffer, become = host.become): CommandToSend {
+/**
+ * Given to the command as `$1` by the login shell, before sudo resets the environment: the SSH session
+ * as the host sees it (sshd's SSH_CONNECTION), for the facts, read without a process of their own.
+ */
+const SESSION_ARG = ' scaleup "$SSH_CONNECTION"';
+
+export function commandToSend(
+  host: Host, command: string, stdin?: string | Buffer, become = host.become, options: { sessionArg?: boolean } = {},
+): CommandToSend {
   const input = stdin === undefined ? undefined : Buffer.from(stdin);
-  const sh = `sh -c ${quote(command)}`;
+  const arg = options.sessionArg ? SESSION_ARG : '';
+  const sh = `sh -c ${quote(command)}${arg}`;
   const target = host.becomeUser ?? 'root';
   if (!become || host.user === target) return { line: `exec ${sh}`, stdin: input };
   // `-u` only for another user than root, so the line for root stays what sudo rules usually allow.
@@ -46,7 +55,7 @@ export function commandToSend(host: Host, command: string, stdin?: string | Buff
   if (password === undefined) return { line: `sudo -n -H ${as}-- ${sh}`, stdin: input };
   const announced = `printf '%s\\n' ${quote(SUDO_READY)} >&2; ${command}`;
   return {
-    line: `sudo -S -p ${quote(SUDO_PROMPT)} -H ${as}-- sh -c ${quote(announced)}`,
+    line: `sudo -S -p ${quote(SUDO_PROMPT)} -H ${as}-- sh -c ${quote(announced)}${arg}`,
     stdin: input,
     sudo: { password, prompt: SUDO_PROMPT, ready: SUDO_READY },
   };

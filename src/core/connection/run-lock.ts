@@ -36,12 +36,15 @@ export function runLockScript(holder: string, thenRun?: string): RunLockScript {
   // for the "busy" message of the next run.
   const end = `__scaleup_end_${randomBytes(8).toString('hex')}`;
   const then = thenRun === undefined ? '' : `( ${thenRun}\n) </dev/null 2>/dev/null; echo; echo ${end}; `;
+  // Every run on every host runs this: tests are the shell's own (`[ -O / ]`: only root owns `/`;
+  // `-O`: owned by whoever we run as), the directory is made only when missing, and the lock is held
+  // by the shell reading its stdin to the end rather than by a `cat`.
   const script = 'umask 077; ' +
-    `if [ "$(id -u)" = 0 ]; then d=${ROOT_LOCK_DIR}; else d="${USER_LOCK_DIR}"; fi; ` +
-    'mkdir -p -- "$d" 2>/dev/null; ' +
-    `if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c %u -- "$d")" != "$(id -u)" ]; then echo "unsafe $d is a link, missing, or not owned by $(id -un)"; exit 1; fi; ` +
+    `if [ -O / ]; then d=${ROOT_LOCK_DIR}; else d="${USER_LOCK_DIR}"; fi; ` +
+    '[ -d "$d" ] || mkdir -p -- "$d" 2>/dev/null; ' +
+    `if [ -L "$d" ] || [ ! -d "$d" ] || [ ! -O "$d" ]; then echo "unsafe $d is a link, missing, or not owned by $(id -un)"; exit 1; fi; ` +
     'chmod 0700 -- "$d"; exec 9<"$d" || exit 1; ' +
-    `if flock -n 9; then printf '%s\\n' ${quote(holder)} > "$d/holder"; echo locked; ${then}exec cat >/dev/null; ` +
+    `if flock -n 9; then printf '%s\\n' ${quote(holder)} > "$d/holder"; echo locked; ${then}while read -r _line; do :; done; ` +
     'else echo "busy $(head -c 300 "$d/holder" 2>/dev/null | head -1)"; fi';
   return {
     script,

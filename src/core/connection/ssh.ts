@@ -248,7 +248,7 @@ export class SshConnection implements Connection {
   async lock(holder: string, thenRun?: string): Promise<string | undefined> {
     const lock = runLockScript(holder, thenRun);
     // As root when the run becomes root: the lock lives in root's directory (run-lock.ts).
-    const send = commandToSend(this.host, lock.script);
+    const send = commandToSend(this.host, lock.script, undefined, undefined, { sessionArg: true });
     this.#roundTrips++;
     let opened = false;
     try {

@@ -14,4 +14,9 @@ export interface Facts {
   hostname: string;
   /** IPv4 addresses by interface name (loopback excluded), e.g. { eth0: ['10.77.0.21/24'] }. */
   interfaces: Record<string, string[]>;
+  /**
+   * sshd's SSH_CONNECTION for the run's session (`client port server port`, as the host sees it: after
+   * NAT or a jump host), '' when there is none; undefined when the facts could not tell.
+   */
+  sshConnection?: string;
 }

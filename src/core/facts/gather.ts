@@ -8,7 +8,12 @@ export const FACTS_SCRIPT = [
   'echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"',
   '[ -d /run/systemd/system ] && echo init=systemd || echo init=sysv',
   'command -v apt-get >/dev/null 2>&1 && echo pm=apt',
-  'echo "arch=$(uname -m)"; echo "hostname=$(uname -n)"',
+  // In the environment without sudo; through sudo, given as $1 by the lock's command line (command-line.ts).
+  'echo "ssh_connection=${SSH_CONNECTION:-${1:-}}"',
+  // From the kernel's own files with the shell's read (Linux ≥ 6.1 has kernel.arch); uname otherwise.
+  'read -r hostname 2>/dev/null < /proc/sys/kernel/hostname || hostname=$(uname -n)',
+  'read -r arch 2>/dev/null < /proc/sys/kernel/arch || arch=$(uname -m)',
+  'echo "hostname=$hostname"; echo "arch=$arch"',
   'ip -o -4 addr show 2>/dev/null | while read -r _n ifc _f addr _rest; do echo "if=$ifc $addr"; done',
 ].join('\n');
 
@@ -31,6 +36,7 @@ export function parseFacts(output: string): Facts {
       case 'pm': facts.packageManager = value === 'apt' ? 'apt' : 'unknown'; break;
       case 'arch': facts.architecture = value; break;
       case 'hostname': facts.hostname = value; break;
+      case 'ssh_connection': facts.sshConnection = value; break;
       case 'if': {
         const [ifc, addr] = value.split(' ');
         if (!ifc || !addr || ifc === 'lo') break;

@@ -8,6 +8,7 @@ import { StepError } from '../errors.ts';
 import { quote } from '../quote.ts';
 import type { Change, Step, StepContext } from './step.ts';
 import { linkTarget, linkTargetProbe, normMode, probeFields } from './probe-output.ts';
+import { fileState } from './path-states.ts';
 import { runSafeWrite } from './safe-write.ts';
 
 export interface FileContentOptions {
@@ -65,6 +66,8 @@ export function fileContentStep(
       ];
       return `if ${branches.join('; elif ')}; else echo exists=0; fi`;
     },
+    // With --diff the probe also prints the content; through a link it reads the target: its own probe then.
+    shared: (ctx) => (options.follow || (ctx.diff && !options.secret) ? undefined : fileState(options.dest)),
     decide: (out, ctx) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') === 'link') throw symlinkRefused(options.dest, linkTarget(f) ?? '?');

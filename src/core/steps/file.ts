@@ -4,6 +4,7 @@ import { quote } from '../quote.ts';
 import { Secret } from '../secret.ts';
 import { findTemplate, renderTemplate } from '../template.ts';
 import { fileContentStep, symlinkRefused, type FileContentOptions } from './file-content.ts';
+import { pathState } from './path-states.ts';
 import { enterDirectory, runSafeWrite, stagedName } from './safe-write.ts';
 import { linkTarget, linkTargetProbe, normMode, probeFields, statProbe } from './probe-output.ts';
 import type { Change, Step, StepContext } from './step.ts';
@@ -59,6 +60,7 @@ export function directory(options: { path: string; owner?: string; group?: strin
     tags: options.tags,
     paths: [options.path],
     probe: () => statProbe(q),
+    shared: () => pathState(dir),
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create' }];
@@ -94,6 +96,7 @@ export function symlink(options: { path: string; target: string; notify?: string
     notify: options.notify,
     tags: options.tags,
     probe: () => statProbe(q),
+    shared: () => pathState(options.path),
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: `create → ${options.target}` }];

@@ -8,6 +8,7 @@
 // and every install would update again; and a fresh image's lists directory carries its build time.
 import { StepError } from '../errors.ts';
 import { shellJoin } from '../quote.ts';
+import { packageStates, packageStatesCommand } from './package-states.ts';
 import type { Change, Step } from './step.ts';
 
 const APT_ENV = 'DEBIAN_FRONTEND=noninteractive';
@@ -25,8 +26,6 @@ function installedSet(stdout: string): Set<string> {
   return installed;
 }
 
-const probe = (names: string[]) => `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\n' ${shellJoin(names)} 2>/dev/null; true`;
-
 /** The packages a change installs or removes. */
 interface PackageChange extends Change {
   packages: string[];
@@ -37,7 +36,8 @@ export function installed(names: string[], options: { cacheValidSeconds?: number
   return {
     name: `package ${names.join(' ')}`,
     tags: options.tags,
-    probe: () => probe(names),
+    probe: () => packageStatesCommand(names),
+    shared: () => packageStates(names),
     decide: (out) => {
       const have = installedSet(out.stdout);
       const missing = names.filter((n) => !have.has(n));
@@ -67,7 +67,8 @@ export function absent(names: string[], options: { tags?: string[] } = {}): Step
   return {
     name: `package absent ${names.join(' ')}`,
     tags: options.tags,
-    probe: () => probe(names),
+    probe: () => packageStatesCommand(names),
+    shared: () => packageStates(names),
     decide: (out) => {
       const have = installedSet(out.stdout);
       const present = names.filter((n) => have.has(n));

@@ -2,13 +2,14 @@
 import { quote } from '../quote.ts';
 import { probeFields } from './probe-output.ts';
 import type { Change, Handler, Step, StepContext } from './step.ts';
+import { unitState, unitStateCommand } from './unit-states.ts';
 
 function probe(name: string, ctx: StepContext): string {
   const q = quote(name);
   if (ctx.facts.initSystem === 'systemd') {
     // One `systemctl show` (systemd's cached state, over D-Bus) instead of is-active + is-enabled:
     // half the CPU on the host (~10 ms instead of ~24 ms measured on the lab), one process not two.
-    return `systemctl show -p ActiveState -p UnitFileState -- ${q} 2>/dev/null`;
+    return unitStateCommand(name);
   }
   // Some sysv scripts (keepalived's) have no `status`: fall back to a process of that name.
   return `if [ -x /etc/init.d/${q} ]; then out=$(/etc/init.d/${q} status 2>&1); rc=$?; ` +
@@ -47,6 +48,8 @@ function serviceStep(name: string, want: 'active' | 'inactive', enabled: boolean
     name: `service ${name} ${want === 'active' ? 'running' : 'stopped'}`,
     tags,
     probe: (ctx) => probe(name, ctx),
+    // On systemd, one `systemctl show` answers every service step of the batch.
+    shared: (ctx) => (ctx.facts.initSystem === 'systemd' ? unitState(name) : undefined),
     decide: (out) => {
       const f = probeFields(out.stdout);
       // sysv probes print active=/enabled=; systemd answers with `systemctl show`'s property names.

@@ -74,10 +74,34 @@ export interface Step<C extends Change = Change> {
    * it must not write anything on the host. May depend on the context (e.g. --diff prints content).
    */
   probe(ctx: StepContext): string;
+  /**
+   * The same question as `probe`, asked so that one command answers it for every step of a batch
+   * that asks one of its kind (all packages from one dpkg-query, all units from one systemctl show):
+   * a batch answers the step from that command, with what `probe` would have printed. Undefined when
+   * this step, in this context, must run its own probe.
+   */
+  shared?(ctx: StepContext): SharedProbe | undefined;
   /** Pure: the changes still needed given the probe's output. [] means converged (status ok). */
   decide(output: ProbeOutput, ctx: StepContext): C[] | Promise<C[]>;
   /** Makes the changes `decide` returned. Throws StepError (or ValidationError) on failure. */
   apply(remote: Remote, changes: C[], ctx: StepContext): Promise<void>;
+}
+
+/** A question many steps ask with different keys, answered for all of them by one command (Step.shared). */
+export interface SharedProbe {
+  kind: SharedProbeKind;
+  /** What this step asks about: package names, unit names, paths. */
+  keys: string[];
+}
+
+/** How one command answers the shared probes of a kind: pyinfra's facts, asked once per batch. */
+export interface SharedProbeKind {
+  /** Probes of the same kind (compared by name) share one command in a batch. */
+  name: string;
+  /** A read-only command answering every key (each given once, in the order first asked). */
+  command(keys: string[]): string;
+  /** What a step's own probe would have printed for `keys`, from that command's output. */
+  answer(output: ProbeOutput, keys: string[], allKeys: string[]): ProbeOutput;
 }
 
 /** A handler is a step that always runs when notified, e.g. `reload nginx`. */

@@ -12,8 +12,11 @@ export function value(key: string, wanted: string | number, options: { file?: st
   return {
     name: `sysctl ${key}`,
     tags: options.tags,
+    // The file read with the shell's own read, not grep: a host's every no-op asks this of each parameter.
+    // (Not /proc/sys: its files answer a byte-at-a-time read with their first byte only.)
     probe: () => `printf 'live=%s\\n' "$(cat ${quote(procPath)} 2>/dev/null)"; ` +
-      `grep -qxF -- ${quote(line)} ${quote(file)} 2>/dev/null && echo persisted=1; true`,
+      `if [ -f ${quote(file)} ]; then while IFS= read -r l || [ -n "$l" ]; do ` +
+      `if [ "$l" = ${quote(line)} ]; then echo persisted=1; break; fi; done < ${quote(file)}; fi; true`,
     decide: (out) => {
       const f = probeFields(out.stdout);
       const changes: Change[] = [];

@@ -34,8 +34,9 @@ export function present(options: {
   return {
     name: `user ${options.name}`,
     tags: options.tags,
-    probe: () => `e=$(getent passwd ${q}) && { echo exists=1; printf '%s\\n' "$e" | awk -F: '{print "home="$6; print "shell="$7}'; ` +
-      `echo "group=$(id -gn ${q})"; echo "groups=$(id -Gn ${q})"; } || echo exists=0`,
+    // getent and one `id -Gn` (it names the primary group first); the fields split by the shell itself.
+    probe: () => `e=$(getent passwd ${q}) && { echo exists=1; set -f; IFS=:; set -- $e; unset IFS; ` +
+      `echo "home=$6"; echo "shell=$7"; g=$(id -Gn ${q}); echo "group=\${g%% *}"; echo "groups=$g"; } || echo exists=0`,
     decide: (out) => {
       const f = probeFields(out.stdout);
       if (f.get('exists') !== '1') return [{ summary: 'create', create: true }];

@@ -181,7 +181,7 @@ export class KeptConnection implements Connection {
     const reader = lockReader(lock, this.host.name);
     try {
       // As root when the run becomes root: the lock lives in root's directory (run-lock.ts).
-      const send = commandToSend(this.host, lock.script);
+      const send = commandToSend(this.host, lock.script, undefined, undefined, { sessionArg: true });
       const request: KeeperRequest = { v: PROTOCOL_VERSION, op: 'stream', target: this.target, line: send.line, sudo: send.sudo, generation: this.#generation };
       for await (const reply of ask(socket, request)) {
         if ('error' in reply) throw new ConnectError(this.host.name, `cannot take the run lock: ${reply.error}`);
