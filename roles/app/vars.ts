@@ -126,8 +126,11 @@ export function systemdExec(start: string): string {
 export function appTemplateVars(vars: AppVars, host: Host, hostsIn: (group: string) => Host[], varsOf: (host: Host) => Vars, releaseId = '') {
   // The database is the db tier's primary (mysql_primary, else the first db host), on the port its own
   // MySQL listens on; app_db_host names another. The other db hosts are its read-only replicas.
-  const members = tierMembers(hostsIn(vars.db_group), varsOf, 'mysql_port');
-  const db = (vars.mysql_primary && members.find((m) => m.name === vars.mysql_primary)) || members[0];
+  // mysql_primary as the db hosts have it (it is usually set on their group, which the app hosts are not in).
+  const dbHosts = hostsIn(vars.db_group);
+  const primaryName = String((dbHosts[0] && varsOf(dbHosts[0]).mysql_primary) ?? vars.mysql_primary ?? '');
+  const members = tierMembers(dbHosts, varsOf, 'mysql_port');
+  const db = (primaryName && members.find((m) => m.name === primaryName)) || members[0];
   const replicas = members.filter((m) => m !== db);
   return {
     paths: appPaths(vars.app_name, releaseId),

@@ -30,26 +30,30 @@ const state = (databases: number, slave = '') => `databases\t${databases}\n--sla
 describe('the db tier by inventory', () => {
   it('the first db host is the primary: secured, the database, the app users, an account per replica', () => {
     const steps = roleOn(mysql, withReplica(), 'db-01').steps.map((s) => s.name);
-    expect(steps.slice(3)).toEqual(['mysql secure installation', 'mysql database scaleup', 'mysql users app', 'mysql replication accounts replicator']);
+    expect(steps.slice(2)).toEqual(['template /etc/mysql/mariadb.conf.d/61-scaleup-role.cnf', 'service mariadb running', 'mysql read_only OFF', 'mysql primary replicates from nobody', 'mysql secure installation', 'mysql database scaleup', 'mysql users app', 'mysql replication accounts replicator']);
   });
 
   it('every other db host is a read-only replica of it, seeded and replicating, and nothing else', async () => {
     const run = roleOn(mysql, withReplica(), 'db-02');
-    expect(run.steps.slice(3).map((s) => s.name)).toEqual(['mysql replica of db-01']);
+    expect(run.steps.slice(2).map((s) => s.name)).toEqual(['template /etc/mysql/mariadb.conf.d/61-scaleup-role.cnf', 'service mariadb running', 'mysql read_only ON', 'mysql replica of db-01']);
+    expect((await written(run, '/etc/mysql/mariadb.conf.d/61-scaleup-role.cnf')).content).toMatch(/^read_only\s+= ON$/m);
     const { content } = await written(run, '/etc/mysql/mariadb.conf.d/60-scaleup.cnf');
-    expect(content).toMatch(/^read_only\s+= ON$/m);
     expect(content).toMatch(/^server_id\s+= 172818474$/m); // 10.77.0.42 as a number
     expect(content).toMatch(/^log_bin\s+= mysql-bin$/m);
-    const primary = await written(roleOn(mysql, withReplica(), 'db-01'), '/etc/mysql/mariadb.conf.d/60-scaleup.cnf');
-    expect(primary.content).not.toMatch(/read_only/);
+    const primary = await written(roleOn(mysql, withReplica(), 'db-01'), '/etc/mysql/mariadb.conf.d/61-scaleup-role.cnf');
+    expect(primary.content).toMatch(/^read_only\s+= OFF$/m);
   });
 
   it('mysql_primary names another primary; the app writes to it and reads may go to the replicas', async () => {
     const inv = withReplica({ mysql_primary: 'db-02' });
-    expect(roleOn(mysql, inv, 'db-01').steps.slice(3).map((s) => s.name)).toEqual(['mysql replica of db-02']);
+    expect(roleOn(mysql, inv, 'db-01').steps.at(-1)?.name).toBe('mysql replica of db-02');
     const env = await written(roleOn(app, inv, 'app-01'), '/etc/counter/env');
     expect(env.content).toMatch(/^DB_HOST="10\.77\.0\.42"$/m);
     expect(env.content).toMatch(/^DB_READ_HOSTS="10\.77\.0\.41:3306"$/m);
+    // Set only where the db hosts see it (their group's vars): the app hosts follow it too.
+    const onDbGroup = withReplica();
+    for (const name of ['db-01', 'db-02']) onDbGroup.hosts.get(name)!.vars.mysql_primary = 'db-02';
+    expect((await written(roleOn(app, onDbGroup, 'app-01'), '/etc/counter/env')).content).toMatch(/^DB_HOST="10\.77\.0\.42"$/m);
   });
 
   it('is checked before connecting: a primary outside the group, replicas without a replication password', () => {
@@ -113,5 +117,15 @@ describe('SHOW SLAVE STATUS', () => {
   });
   it('the replication account may replicate and read, and change nothing', () => {
     expect(replicationPrivileges('mariadb')).toEqual(['BINLOG MONITOR', 'EVENT', 'RELOAD', 'REPLICATION SLAVE', 'SELECT', 'SHOW VIEW', 'TRIGGER']);
+  });
+});
+
+describe('the primary replicates from nobody', () => {
+  const guard = () => stepNamed(roleOn(mysql, withReplica(), 'db-01'), 'mysql primary replicates from nobody');
+  it('a server named primary that still replicates is refused, naming the promotion', async () => {
+    await expect(Promise.resolve().then(() => guard().decide(probe(status('10.77.0.42', 'Yes', 'Yes')), {} as never))).rejects.toThrow(
+      'db-01 is the primary in the inventory but replicates from 10.77.0.42:3306: promote it with `provision db promote db-01`, or name the primary in mysql_primary',
+    );
+    expect(await guard().decide(probe(''), {} as never)).toEqual([]);
   });
 });

@@ -251,12 +251,13 @@ describe('mysql', () => {
   it('per-distribution names: MariaDB on Debian, MySQL on Ubuntu', () => {
     const debian = roleOn(mysql, lab, 'db-01').steps.map((s) => s.name);
     expect(debian).toEqual([
-      'package mariadb-server mariadb-client', 'template /etc/mysql/mariadb.conf.d/60-scaleup.cnf', 'service mariadb running',
-      'mysql secure installation', 'mysql database scaleup', 'mysql users app', 'mysql replication accounts replicator',
+      'package mariadb-server mariadb-client', 'template /etc/mysql/mariadb.conf.d/60-scaleup.cnf',
+      'template /etc/mysql/mariadb.conf.d/61-scaleup-role.cnf', 'service mariadb running', 'mysql read_only OFF',
+      'mysql primary replicates from nobody', 'mysql secure installation', 'mysql database scaleup', 'mysql users app', 'mysql replication accounts replicator',
     ]);
     const ubuntu = roleOn(mysql, lab, 'db-01', { osId: 'ubuntu' });
     expect(ubuntu.steps.map((s) => s.name).slice(0, 3)).toEqual([
-      'package mysql-server mysql-client', 'template /etc/mysql/mysql.conf.d/scaleup.cnf', 'service mysql running',
+      'package mysql-server mysql-client', 'template /etc/mysql/mysql.conf.d/scaleup.cnf', 'template /etc/mysql/mysql.conf.d/scaleup-role.cnf',
     ]);
     expect(() => roleOn(mysql, lab, 'db-01', { osId: 'alpine' })).toThrow(/unsupported OS 'alpine'/);
   });
