@@ -2,7 +2,8 @@
 // secured like mysql_secure_installation, with the app database and one account per app host. The
 // db group's first host (or mysql_primary) is the primary; every other db host is its replica, seeded
 // once from a consistent snapshot and read-only (replication.md in the README).
-import { defineRole, file, pkg, service } from 'scaleup';
+import { defineRole, file, pkg, service, StepError, type Step } from 'scaleup';
+import { onHostBackupScript } from './backup-script.ts';
 import { secretVar } from '../lib/secret-value.ts';
 import { primaryOf } from '../shared-vars.ts';
 import { mysqlNotReplicating, mysqlReadOnly, mysqlReplica, mysqlReplicationAccounts } from './replication-steps.ts';
@@ -11,6 +12,26 @@ import { mysqlAppUsers, mysqlDatabase, mysqlSecureInstallation } from './sql-ste
 
 /** Seconds a new replica waits for the primary (converged in the same run) to let it in. */
 const PRIMARY_WAIT_S = 180;
+const BACKUP_UNIT = 'scaleup-mysql-backup';
+
+/** mysql_backup_schedule: the host's own backup, run by a systemd timer (nothing when empty). */
+function scheduledBackup(schedule: string, initSystem: string, dump: string, fromReplica: boolean, keep: number): Step[] {
+  if (!schedule.trim()) return [];
+  if (initSystem !== 'systemd') throw new StepError('mysql_backup_schedule needs systemd (a timer) on the db host');
+  const script = `/usr/local/sbin/${BACKUP_UNIT}`;
+  return [
+    file.content({ dest: script, mode: '0700', content: `#!/bin/sh\n# managed by scaleup — local edits are overwritten\n${onHostBackupScript(dump, fromReplica, '"$(hostname)"', keep)}\n` }),
+    file.content({
+      dest: `/etc/systemd/system/${BACKUP_UNIT}.service`, mode: '0644', notify: ['reload systemd'],
+      content: `# managed by scaleup — local edits are overwritten\n[Unit]\nDescription=Backup of MySQL into /var/backups/scaleup-mysql (scaleup)\n\n[Service]\nType=oneshot\nExecStart=${script}\n`,
+    }),
+    file.content({
+      dest: `/etc/systemd/system/${BACKUP_UNIT}.timer`, mode: '0644', notify: ['reload systemd'],
+      content: `# managed by scaleup — local edits are overwritten\n[Unit]\nDescription=Scheduled backup of MySQL (scaleup)\n\n[Timer]\nOnCalendar=${schedule.replace(/\n/g, ' ')}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n`,
+    }),
+    service.running(`${BACKUP_UNIT}.timer`, { enabled: true }),
+  ];
+}
 
 export default defineRole({
   name: 'mysql',
@@ -54,6 +75,7 @@ export default defineRole({
           restartCommand: facts.initSystem === 'systemd' ? `systemctl restart ${p.service}` : `service ${p.service} restart`,
           waitSeconds: PRIMARY_WAIT_S,
         }),
+        ...scheduledBackup(v.mysql_backup_schedule, facts.initSystem, p.dump, true, v.mysql_backup_keep),
       ];
     }
     return [
@@ -74,9 +96,13 @@ export default defineRole({
         hosts: replicas.map((h) => h.privateAddress),
         password: replicas.length ? secretVar(v.mysql_replication_password, 'mysql_replication_password') : undefined,
       }),
+      ...scheduledBackup(v.mysql_backup_schedule, facts.initSystem, p.dump, false, v.mysql_backup_keep),
     ];
   },
-  handlers: (_v, { facts }) => ({ 'restart mysql': service.restarted(mysqlPlatform(facts).service) }),
+  handlers: (_v, { facts }) => ({
+    'restart mysql': service.restarted(mysqlPlatform(facts).service),
+    ...(facts.initSystem === 'systemd' ? { 'reload systemd': service.daemonReloaded() } : {}),
+  }),
   logs: (_v, { facts }) => [{ unit: mysqlPlatform(facts).service, files: ['/var/log/mysql/error.log'] }],
   validate: (inventory, hosts) => validateMysql(inventory, hosts),
 });

@@ -10,6 +10,8 @@ export const mysqlVariables = z.object({
   mysql_replication_user: vars.text('replicator', 'MySQL user the replicas log in to the primary as; one account per replica address, allowed nothing but to replicate and to take the snapshot that seeds a replica.'),
   mysql_replication_password: vars.secret('Password of mysql_replication_user (secret: put it in the secrets file); needed once db_group has more than one host.'),
   mysql_server_id: vars.count(0, 'Replication server id, unique in the tier; 0 = derived from the host\'s private IPv4 address.', 0),
+  mysql_backup_keep: vars.count(7, 'Backups of a host kept (the newest) by `provision db backup` and the scheduled backup.'),
+  mysql_backup_schedule: vars.text('', 'When the db host backs itself up into /var/backups/scaleup-mysql (a systemd OnCalendar expression, e.g. `daily` or `*-*-* 03:00`); empty = never.'),
   mysql_binlog_expire_days: vars.count(7, 'Days the binary log (what replicas and point-in-time recovery read) is kept.'),
   mysql_bind_address: vars.text('', "Address the server listens on; empty = the host's private address (its inventory address)."),
   mysql_character_set: vars.text('utf8mb4', 'Server and app-database default character set.'),
