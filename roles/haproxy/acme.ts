@@ -50,6 +50,8 @@ export function isSelfIssued(certPem: string): boolean {
 
 /** Why the certificate on a host must be replaced, in words, or undefined when it can stay. */
 export function replaceReason(hostCertPem: string | undefined, domains: string[], renewBeforeDays: number, now: Date): string | undefined {
+  // The placeholder first: it is valid a day only, but what matters is that it is not the site's.
+  if (hostCertPem && isSelfIssued(hostCertPem)) return 'the host has the placeholder certificate of a first run';
   const reason = needsIssue(hostCertPem, domains, renewBeforeDays, now);
   if (reason) {
     switch (reason.reason) {
@@ -59,7 +61,6 @@ export function replaceReason(hostCertPem: string | undefined, domains: string[]
       case 'expiring': return `the certificate expires in ${reason.daysLeft} day(s), within tls_renew_before_days (${renewBeforeDays})`;
     }
   }
-  if (isSelfIssued(hostCertPem!)) return 'the host has the placeholder certificate of a first run';
   return undefined;
 }
 

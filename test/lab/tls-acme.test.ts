@@ -1,0 +1,137 @@
+// HTTPS on the VIP with tls_mode acme (issue 16): the lb pair converged from an inventory variant in
+// acme mode against the lab's ACME server (pebble; started here when the kept lab has none), with an
+// account key put in a secrets file of the test's own by `provision vault set`, as a person would.
+//   - from tls off and no certificate on the hosts, one apply ends with HTTPS on the VIP, a chain that
+//     verifies for lab.scaleup.test with pebble's root, the same certificate on both load balancers
+//     (HTTP-01 answered by HAProxy itself: whichever lb holds the VIP answers);
+//   - a second apply changes nothing and asks the ACME server nothing (the cached certificate, the
+//     hosts' certificate and the reported changes are all unchanged);
+//   - no output holds a private key.
+// Puts the lab back to tls_mode off (inventory/lab.yml) and removes the certificates afterwards.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acmeCacheFiles } from '../../roles/haproxy/acme.ts';
+import { TLS_PEM_DIR } from '../../roles/haproxy/tls.ts';
+import { labAcmeServerSpec, startAcmeServer, stopAcmeServer, type AcmeServerRecord } from '../../src/lab/acme-server.ts';
+import { labPaths } from '../../src/lab/paths.ts';
+import type { LabStatus, LabTlsStatus } from '../../src/lab/status.ts';
+import { packageRoot } from '../../src/package-root.ts';
+import { getFrom, tlsHandshake } from '../../src/stack/verify-tls.ts';
+import { labInventory } from './lab-paths.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP } from './support.ts';
+
+const SITE = 'lab.scaleup.test';
+const LB_ONLY = ['--limit', 'lb'];
+const STATS_PORT = 8404;
+const APPLY_TIMEOUT = 600_000;
+
+const inventoryDir = path.dirname(labInventory);
+const secretsFile = path.join(inventoryDir, '.test-acme.secrets.age');
+// The vault finds a secrets file's identity beside it, by its name.
+const identityFile = path.join(inventoryDir, '.test-acme.agekey');
+
+let tls: LabTlsStatus;
+let ownServer: AcmeServerRecord | undefined;
+let variant: { file: string; remove: () => void } | undefined;
+let root = '';
+let accountKey = '';
+
+async function removeCertificates(): Promise<void> {
+  for (const lb of ['lb-01', 'lb-02']) await onHost(lb, `rm -rf ${TLS_PEM_DIR}`);
+}
+
+function keyLines(pem: string): string[] {
+  return pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+}
+
+beforeAll(async () => {
+  const res = await provision(['lab', 'status', '--json']);
+  expect(res.code, res.stderr).toBe(0);
+  const status = JSON.parse(res.stdout) as LabStatus;
+  if (status.tls) {
+    tls = status.tls;
+  } else {
+    ownServer = await startAcmeServer(labAcmeServerSpec(labPaths()));
+    tls = { domain: ownServer.domain, caFile: ownServer.caFile, acmeDirectory: ownServer.directoryUrl, acmeCaFile: ownServer.acmeCaFile, dnsServer: ownServer.dnsAddress };
+  }
+  root = readFileSync(tls.caFile, 'utf8');
+
+  // The lab's secrets plus an ACME account key, in a file of the test's own.
+  copyFileSync(path.join(inventoryDir, 'lab.secrets.age'), secretsFile);
+  copyFileSync(path.join(inventoryDir, 'lab.agekey'), identityFile);
+  accountKey = execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], { encoding: 'utf8' });
+  // What the role's README says to do: the key from openssl, piped into `provision vault set`.
+  execFileSync(process.execPath, [path.join(packageRoot, 'bin', 'provision.js'), 'vault', 'set', secretsFile, 'acme_account_key'], { input: accountKey, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, CI: 'true' } });
+
+  variant = inventoryVariant('acme', (doc) => {
+    doc.set('secrets', path.basename(secretsFile));
+    doc.setIn(['vars', 'tls_mode'], 'acme');
+    doc.setIn(['vars', 'tls_domains'], [SITE]);
+    doc.setIn(['vars', 'acme_directory_url'], tls.acmeDirectory);
+    doc.setIn(['vars', 'acme_ca_file'], tls.acmeCaFile);
+    doc.setIn(['vars', 'acme_email'], 'ops@scaleup.test');
+  });
+  // From tls off: no certificate on the hosts, none cached.
+  await removeCertificates();
+  rmSync(acmeCacheFiles(packageRoot, SITE).dir, { recursive: true, force: true });
+}, 180_000);
+
+afterAll(async () => {
+  variant?.remove();
+  rmSync(secretsFile, { force: true });
+  rmSync(identityFile, { force: true });
+  const back = await apply(LB_ONLY, labInventory);
+  expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
+  await removeCertificates();
+  rmSync(acmeCacheFiles(packageRoot, SITE).dir, { recursive: true, force: true });
+  if (ownServer) await stopAcmeServer(ownServer, ownServer.dir);
+}, APPLY_TIMEOUT);
+
+describe('HTTPS on the VIP (tls_mode acme)', () => {
+  let fingerprint = '';
+
+  it('from tls off, one apply: a certificate from the ACME server on both load balancers, no key in any output', async () => {
+    const run = await apply([...LB_ONLY, '--diff', '-vv'], variant!.file);
+    const output = run.stdout + run.stderr + JSON.stringify(run.result);
+    expect(run.code, output).toBe(0);
+    expect(output).not.toContain('PRIVATE KEY');
+    expect(keyLines(accountKey).filter((line) => output.includes(line))).toEqual([]);
+    const cached = acmeCacheFiles(packageRoot, SITE);
+    expect(keyLines(readFileSync(cached.key, 'utf8')).filter((line) => output.includes(line))).toEqual([]);
+    expect(statSync(cached.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(cached.key).mode & 0o777).toBe(0o600);
+
+    const hello = await tlsHandshake(VIP, 443, SITE, { ca: root });
+    expect(hello).toMatchObject({ authorized: true, alpn: 'h2' });
+    fingerprint = hello.fingerprint!;
+    // Not the placeholder: without pebble's root the chain does not verify.
+    expect((await tlsHandshake(VIP, 443, SITE)).authorized).toBe(false);
+    for (const lb of ['lb-01', 'lb-02']) {
+      expect(await tlsHandshake(LAB_ADDRESSES[lb]!, STATS_PORT, SITE, { ca: root }), lb).toMatchObject({ authorized: true, fingerprint });
+    }
+    const page = await getFrom('https', VIP, 443, SITE, '/', root);
+    expect(page.status).toBe(200);
+    expect((await getFrom('http', VIP, 80, SITE, '/x')).status).toBe(301);
+  }, APPLY_TIMEOUT);
+
+  it('HAProxy answers any base64url token with the account thumbprint, and nothing else', async () => {
+    const answer = await getFrom('http', VIP, 80, SITE, '/.well-known/acme-challenge/abc_DEF-123');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^abc_DEF-123\.[A-Za-z0-9_-]{43}$/);
+    expect((await getFrom('http', VIP, 80, SITE, '/.well-known/acme-challenge/a.b')).status).toBe(404);
+  });
+
+  it('a second apply changes nothing and asks the ACME server nothing', async () => {
+    const cached = acmeCacheFiles(packageRoot, SITE);
+    const before = { cert: readFileSync(cached.cert, 'utf8'), mtime: statSync(cached.cert).mtimeMs };
+    const again = await apply(LB_ONLY, variant!.file);
+    expect(again.code, again.stderr).toBe(0);
+    for (const [name, host] of Object.entries(again.result.hosts)) expect(host.changed, name).toBe(0);
+    expect(again.stdout + again.stderr).not.toMatch(/issue a certificate/);
+    expect(readFileSync(cached.cert, 'utf8')).toBe(before.cert);
+    expect(statSync(cached.cert).mtimeMs).toBe(before.mtime);
+    expect((await tlsHandshake(VIP, 443, SITE, { ca: root })).fingerprint).toBe(fingerprint);
+  }, APPLY_TIMEOUT);
+});
