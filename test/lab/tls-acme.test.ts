@@ -116,6 +116,14 @@ describe('HTTPS on the VIP (tls_mode acme)', () => {
     expect((await getFrom('http', VIP, 80, SITE, '/x')).status).toBe(301);
   }, APPLY_TIMEOUT);
 
+  it('provision verify, trusting the ACME server\'s root, passes', async () => {
+    const run = await provision(['verify', '-i', variant!.file, '--json', '--tls-ca-file', tls.caFile]);
+    const report = JSON.parse(run.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.map((c) => c.name)).toContain('every load balancer serves the same certificate as the VIP');
+    expect(run.stdout + run.stderr).not.toContain('PRIVATE KEY');
+  });
+
   it('HAProxy answers any base64url token with the account thumbprint, and nothing else', async () => {
     const answer = await getFrom('http', VIP, 80, SITE, '/.well-known/acme-challenge/abc_DEF-123');
     expect(answer.status).toBe(200);
