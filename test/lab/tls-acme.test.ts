@@ -6,6 +6,8 @@
 //     (HTTP-01 answered by HAProxy itself: whichever lb holds the VIP answers);
 //   - a second apply changes nothing and asks the ACME server nothing (the cached certificate, the
 //     hosts' certificate and the reported changes are all unchanged);
+//   - a forced renewal (tls_renew_before_days above the certificate's lifetime) under HTTPS load puts
+//     one new certificate on both load balancers by a reload, with no request lost;
 //   - no output holds a private key.
 // Puts the lab back to tls_mode off (inventory/lab.yml) and removes the certificates afterwards.
 import { execFileSync } from 'node:child_process';
@@ -142,4 +144,61 @@ describe('HTTPS on the VIP (tls_mode acme)', () => {
     expect(statSync(cached.cert).mtimeMs).toBe(before.mtime);
     expect((await tlsHandshake(VIP, 443, SITE, { ca: root })).fingerprint).toBe(fingerprint);
   }, APPLY_TIMEOUT);
+
+  it('forced renewal under HTTPS load: one new certificate on both load balancers, reloaded, no request lost', async () => {
+    const masters = await Promise.all(['lb-01', 'lb-02'].map(haproxyMaster));
+    // Longer than any certificate the ACME server issues: the run must order a new one.
+    const renew = inventoryVariant('acme-renew', (doc) => {
+      doc.set('secrets', path.basename(secretsFile));
+      doc.setIn(['vars', 'tls_mode'], 'acme');
+      doc.setIn(['vars', 'tls_domains'], [SITE]);
+      doc.setIn(['vars', 'acme_directory_url'], tls.acmeDirectory);
+      doc.setIn(['vars', 'acme_ca_file'], tls.acmeCaFile);
+      doc.setIn(['vars', 'acme_email'], 'ops@scaleup.test');
+      doc.setIn(['vars', 'tls_renew_before_days'], 36500);
+    });
+    const load = httpsLoad();
+    try {
+      const run = await apply(LB_ONLY, renew.file);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout + run.stderr + JSON.stringify(run.result)).not.toContain('PRIVATE KEY');
+    } finally {
+      load.stop();
+      renew.remove();
+    }
+    expect(await load.failures, `${load.count()} HTTPS requests during the renewal`).toEqual([]);
+    expect(load.count()).toBeGreaterThan(0);
+    const after = await tlsHandshake(VIP, 443, SITE, { ca: root });
+    expect(after.authorized).toBe(true);
+    expect(after.fingerprint).not.toBe(fingerprint);
+    for (const lb of ['lb-01', 'lb-02']) {
+      expect((await tlsHandshake(LAB_ADDRESSES[lb]!, STATS_PORT, SITE, { ca: root })).fingerprint, lb).toBe(after.fingerprint);
+    }
+    expect(await Promise.all(['lb-01', 'lb-02'].map(haproxyMaster))).toEqual(masters);
+    // The renewed certificate is the cached one: the usual window changes nothing.
+    const again = await apply(LB_ONLY, variant!.file);
+    for (const [name, host] of Object.entries(again.result.hosts)) expect(host.changed, name).toBe(0);
+  }, APPLY_TIMEOUT);
 });
+
+/** HAProxy's master process on a load balancer: a reload keeps it, a restart replaces it. */
+async function haproxyMaster(lb: string): Promise<string> {
+  return (await onHost(lb, 'systemctl show -p MainPID --value haproxy 2>/dev/null || cat /run/haproxy.pid')).stdout.trim();
+}
+
+/** HTTPS GETs through the VIP, two at a time, until `stop` (bounded: 60 s, 5000 requests); the failed ones. */
+function httpsLoad(): { stop: () => void; failures: Promise<string[]>; count: () => number } {
+  let stopped = false;
+  let sent = 0;
+  const failed: string[] = [];
+  const until = Date.now() + 60_000;
+  const worker = async () => {
+    while (!stopped && Date.now() < until && sent < 5000) {
+      sent++;
+      const r = await getFrom('https', VIP, 443, SITE, '/healthz', root);
+      if (r.status !== 200) failed.push(`${r.status} ${r.error ?? ''}`.trim());
+    }
+  };
+  const all = Promise.all([worker(), worker()]).then(() => failed);
+  return { stop: () => (stopped = true), failures: all, count: () => sent };
+}
