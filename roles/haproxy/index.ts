@@ -1,7 +1,8 @@
 // The load balancer: HAProxy on the VIP in front of every web host, with HTTP health checks and a
 // password-protected stats page on the host's private address. Travels with the keepalived role.
 // With tls_mode set, it terminates HTTPS on the VIP with one certificate installed on both load
-// balancers (prepared once on the control node, before any host is contacted).
+// balancers (prepared once on the control node, before any host is contacted; in acme mode issued
+// once the config that answers the ACME server's challenges is live, see acme.ts).
 import { defineRole, file, pkg, Secret, service, type Step, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { tierMembers } from '../shared-vars.ts';
