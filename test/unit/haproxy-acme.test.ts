@@ -1,6 +1,7 @@
 // tls_mode acme, the parts that need no host: the account key's thumbprint HAProxy answers challenges
 // with, what haproxy.cfg says, the order of the steps, when the certificate on a host is replaced and
 // from where (the cache, or an order), and the refusals before connecting.
+import { execFileSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -101,7 +102,12 @@ describe('what the role does in acme mode', () => {
     const site = new AcmeSite(settings(project), await placeholderPem([SITE]));
     const step = stepNamed(roleOn(haproxy, acmeLab(), 'lb-01', { prepared: site }), `acme certificate ${TLS_PEM_PATH}`);
     expect(step.notify).toEqual(['reload haproxy']);
-    expect(step.probe({} as never)).not.toMatch(/cat /);
+    // The probe, run against a PEM like the host's (chain and key): only the certificate comes out.
+    const pemFile = path.join(project, 'site.pem');
+    writeFileSync(pemFile, site.placeholder.reveal(), { mode: 0o600 });
+    const probed = execFileSync('sh', ['-c', step.probe({} as never).split(TLS_PEM_PATH).join(pemFile)], { encoding: 'utf8' });
+    expect(probed).toContain('-----BEGIN CERTIFICATE-----');
+    expect(probed).not.toContain('PRIVATE KEY');
     const ctx = roleOn(haproxy, acmeLab(), 'lb-01').ctx;
     const placeholder = certificateBlocks(site.placeholder.reveal());
     expect((await step.decide({ stdout: placeholder, exitCode: 0 }, ctx)).map((c) => c.summary)).toEqual([expect.stringMatching(/^issue a certificate for lab\.scaleup\.test \(.*placeholder/)]);
@@ -122,6 +128,23 @@ describe('what the role does in acme mode', () => {
     expect(a.issued).toBe(false);
     expect(a.pem.reveal()).toBe(read(issued.cert) + read(issued.key));
     expect(String(a.pem)).not.toContain('PRIVATE KEY');
+  }, OPENSSL_TIMEOUT);
+});
+
+describe('an order that fails', () => {
+  it('names the ACME server, keeps nothing in the cache, and both load balancers get the same failure', async () => {
+    const project = path.join(root, 'unreachable');
+    mkdirSync(project, { recursive: true });
+    const site = new AcmeSite({
+      projectRoot: project, domains: [SITE], renewBeforeDays: 30, directoryUrl: 'https://127.0.0.1:9/dir', caFile: '', email: 'ops@scaleup.test',
+      accountKey: new Secret(accountKey), vip: '127.0.0.1', httpPort: 9,
+    }, await placeholderPem([SITE]));
+    const [a, b] = await Promise.allSettled([site.certificate(), site.certificate()]);
+    expect(a.status).toBe('rejected');
+    expect(b).toEqual(a);
+    expect(String((a as PromiseRejectedResult).reason)).toMatch(/ACME server https:\/\/127\.0\.0\.1:9\/dir/);
+    expect(String((a as PromiseRejectedResult).reason)).not.toContain('PRIVATE KEY');
+    expect(site.cached()).toBeUndefined();
   }, OPENSSL_TIMEOUT);
 });
 
