@@ -4,8 +4,8 @@
 //   - from tls off and no certificate on the hosts, one apply ends with HTTPS on the VIP, a chain that
 //     verifies for lab.scaleup.test with pebble's root, the same certificate on both load balancers
 //     (HTTP-01 answered by HAProxy itself: whichever lb holds the VIP answers);
-//   - a second apply changes nothing and asks the ACME server nothing (the cached certificate, the
-//     hosts' certificate and the reported changes are all unchanged);
+//   - a second apply changes nothing and asks the ACME server nothing (pebble's log of requests, the
+//     cached certificate, the hosts' certificate and the reported changes are all unchanged);
 //   - a forced renewal (tls_renew_before_days above the certificate's lifetime) under HTTPS load puts
 //     one new certificate on both load balancers by a reload, with no request lost;
 //   - no output holds a private key.
@@ -42,6 +42,20 @@ let accountKey = '';
 
 async function removeCertificates(): Promise<void> {
   for (const lb of ['lb-01', 'lb-02']) await onHost(lb, `rm -rf ${TLS_PEM_DIR}`);
+}
+
+/**
+ * The requests pebble has handled so far (it logs one `METHOD PATH -> calling handler()` line each);
+ * `orders` counts only new orders (pebble's new-order path is /order-plz).
+ */
+function acmeRequests(only?: 'orders'): number {
+  let log = '';
+  try {
+    log = readFileSync(path.join(labAcmeServerSpec(labPaths()).dir, 'pebble.log'), 'utf8');
+  } catch {
+    return -1;
+  }
+  return log.split('\n').filter((line) => line.includes('-> calling handler()') && (!only || line.includes('/order-plz'))).length;
 }
 
 function keyLines(pem: string): string[] {
@@ -95,6 +109,8 @@ describe('HTTPS on the VIP (tls_mode acme)', () => {
   let fingerprint = '';
 
   it('from tls off, one apply: a certificate from the ACME server on both load balancers, no key in any output', async () => {
+    const requestsBefore = acmeRequests();
+    const ordersBefore = acmeRequests('orders');
     const run = await apply([...LB_ONLY, '--diff', '-vv'], variant!.file);
     const output = run.stdout + run.stderr + JSON.stringify(run.result);
     expect(run.code, output).toBe(0);
@@ -104,6 +120,11 @@ describe('HTTPS on the VIP (tls_mode acme)', () => {
     expect(keyLines(readFileSync(cached.key, 'utf8')).filter((line) => output.includes(line))).toEqual([]);
     expect(statSync(cached.dir).mode & 0o777).toBe(0o700);
     expect(statSync(cached.key).mode & 0o777).toBe(0o600);
+    // The ACME server's log counts the requests (what the second run must not make).
+    expect(requestsBefore).toBeGreaterThanOrEqual(0);
+    expect(acmeRequests()).toBeGreaterThan(requestsBefore);
+    // Two load balancers, one order.
+    expect(acmeRequests('orders') - ordersBefore).toBe(1);
 
     const hello = await tlsHandshake(VIP, 443, SITE, { ca: root });
     expect(hello).toMatchObject({ authorized: true, alpn: 'h2' });
@@ -136,10 +157,12 @@ describe('HTTPS on the VIP (tls_mode acme)', () => {
   it('a second apply changes nothing and asks the ACME server nothing', async () => {
     const cached = acmeCacheFiles(packageRoot, SITE);
     const before = { cert: readFileSync(cached.cert, 'utf8'), mtime: statSync(cached.cert).mtimeMs };
+    const requestsBefore = acmeRequests();
     const again = await apply(LB_ONLY, variant!.file);
     expect(again.code, again.stderr).toBe(0);
     for (const [name, host] of Object.entries(again.result.hosts)) expect(host.changed, name).toBe(0);
     expect(again.stdout + again.stderr).not.toMatch(/issue a certificate/);
+    expect(acmeRequests()).toBe(requestsBefore);
     expect(readFileSync(cached.cert, 'utf8')).toBe(before.cert);
     expect(statSync(cached.cert).mtimeMs).toBe(before.mtime);
     expect((await tlsHandshake(VIP, 443, SITE, { ca: root })).fingerprint).toBe(fingerprint);
