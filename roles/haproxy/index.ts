@@ -1,11 +1,14 @@
 // The load balancer: HAProxy on the VIP in front of every web host, with HTTP health checks and a
 // password-protected stats page on the host's private address. Travels with the keepalived role.
 // With tls_mode set, it terminates HTTPS on the VIP with one certificate installed on both load
-// balancers (prepared once on the control node, before any host is contacted).
+// balancers (prepared once on the control node, before any host is contacted; in acme mode issued
+// once the config that answers the ACME server's challenges is live, see acme.ts).
 import { defineRole, file, pkg, Secret, service, type Step, sysctl } from 'scaleup';
 import { secretVar } from '../lib/secret-value.ts';
 import { tierMembers } from '../shared-vars.ts';
 import { filesMaterial, materialKey, PEM_VALIDATE, selfSignedMaterial, TLS_PEM_DIR, TLS_PEM_PATH, type TlsMaterial } from './tls.ts';
+import { ACME_TOKEN_PATTERN, AcmeSite, accountThumbprint, placeholderPem } from './acme.ts';
+import { acmeCertificateStep, acmePlaceholderStep } from './acme-step.ts';
 import { haproxyQuote, haproxyVariables, validateHaproxy } from './vars.ts';
 
 export default defineRole({
@@ -21,16 +24,36 @@ export default defineRole({
     if (v.tls_mode === 'self-signed') {
       return { key: JSON.stringify(['self-signed', projectRoot, v.tls_domains, v.tls_renew_before_days]), run: () => selfSignedMaterial(projectRoot, v.tls_domains, v.tls_renew_before_days) };
     }
+    if (v.tls_mode === 'acme') {
+      const settings = {
+        projectRoot, domains: v.tls_domains, renewBeforeDays: v.tls_renew_before_days, directoryUrl: v.acme_directory_url,
+        caFile: v.acme_ca_file, email: v.acme_email, accountKey: secretVar(v.acme_account_key, 'acme_account_key'),
+        vip: String(v.vip), httpPort: v.haproxy_frontend_port,
+      };
+      // One AcmeSite for the pair (the same key on both lbs): it places one order at most per run.
+      return {
+        key: materialKey(['acme', projectRoot, v.tls_domains, v.tls_renew_before_days, v.acme_directory_url, v.acme_ca_file, v.acme_email, v.vip, v.haproxy_frontend_port], v.acme_account_key),
+        run: async () => new AcmeSite(settings, await placeholderPem(v.tls_domains)),
+      };
+    }
     return undefined;
   },
   steps(v, { hostsIn, varsOf, prepared }) {
     secretVar(v.haproxy_stats_password, 'haproxy_stats_password');
     // Every web host, at its private address and the port its own nginx listens on.
     const backends = tierMembers(hostsIn(v.web_group), varsOf, 'nginx_port');
-    const tls = v.tls_mode === 'off' ? null : { pem: TLS_PEM_PATH, port: v.haproxy_tls_port, hstsMaxAge: v.tls_hsts_max_age };
+    // acme: HTTP-01 answers are `<token>.<thumbprint>`, made by HAProxy itself from the request's path.
+    const acmeSite = v.tls_mode === 'acme' ? (prepared as AcmeSite | undefined) : undefined;
+    const acme = v.tls_mode === 'acme' ? { thumbprint: accountThumbprint(secretVar(v.acme_account_key, 'acme_account_key').reveal()), tokenPath: ACME_TOKEN_PATTERN } : null;
+    const tls = v.tls_mode === 'off' ? null : { pem: TLS_PEM_PATH, port: v.haproxy_tls_port, hstsMaxAge: v.tls_hsts_max_age, acme };
     // Listing steps (--list-tasks) prepares nothing: the PEM's content is only read by a run.
     const material = prepared as TlsMaterial | undefined;
-    const certificate: Step[] = tls
+    const certificate: Step[] = v.tls_mode === 'acme'
+      ? [
+          file.directory({ path: TLS_PEM_DIR, owner: 'root', group: 'haproxy', mode: '0750' }),
+          acmePlaceholderStep(acmeSite),
+        ]
+      : tls
       ? [
           file.directory({ path: TLS_PEM_DIR, owner: 'root', group: 'haproxy', mode: '0750' }),
           // Chain and key in one file, as `crt` reads them; HAProxy loads it before it drops root.
@@ -66,6 +89,8 @@ export default defineRole({
         notify: ['reload haproxy'],
       }),
       service.running('haproxy', { enabled: true }),
+      // Once the config that answers challenges is in place: the ACME certificate replaces the placeholder.
+      ...(acme ? [acmeCertificateStep(acmeSite, v.tls_domains, v.tls_renew_before_days)] : []),
     ];
   },
   handlers: () => ({ 'reload haproxy': service.reloaded('haproxy') }),

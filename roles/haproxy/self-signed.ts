@@ -35,7 +35,7 @@ export function selfSignedFiles(projectRoot: string, site: string): SelfSignedFi
   return { dir, caCert: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), cert: path.join(dir, 'site.crt'), key: path.join(dir, 'site.key') };
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
+export async function openssl(args: string[], cwd: string): Promise<void> {
   try {
     await run('openssl', args, { cwd, timeout: 60_000 });
   } catch (err) {

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type Host, type Inventory, type ValidateContext, type VariableFault, vars, z } from 'scaleup';
 import { ipv4ToNumber } from '../lib/net.ts';
 import { secretText } from '../lib/secret-value.ts';
-import { certificateProblems } from './tls-certificate.ts';
+import { accountThumbprint } from './acme.ts';
+import { certificateProblems, parseCertificates, parsePrivateKey } from './tls-certificate.ts';
 import { projectFile, readKey } from './tls.ts';
 import { groupHosts, varsFor } from '../lib/vars.ts';
 import { sharedVars } from '../shared-vars.ts';
@@ -22,14 +23,18 @@ export const haproxyVariables = z.object({
   haproxy_stats_port: vars.port(8404, "Port of the stats page, bound to the host's private address (never the VIP)."),
   haproxy_stats_user: vars.text('admin', 'User name of the stats page.'),
   haproxy_stats_password: vars.secret('Password of the stats page (secret).'),
-  tls_mode: z.enum(['off', 'files', 'self-signed']).default('off')
-    .describe('HTTPS on the VIP: off (plain HTTP only), files (your certificate and key), self-signed (a private CA scaleup makes and keeps in .scaleup/tls/). acme is not yet available.'),
+  tls_mode: z.enum(['off', 'files', 'self-signed', 'acme']).default('off')
+    .describe('HTTPS on the VIP: off (plain HTTP only), files (your certificate and key), self-signed (a private CA scaleup makes and keeps in .scaleup/tls/), acme (a certificate from an ACME server, e.g. Let\'s Encrypt).'),
   tls_domains: vars.list([], 'Names the certificate covers; the first is the site name. Required unless tls_mode is off.'),
   tls_cert_file: vars.text('', 'files mode: PEM certificate (leaf first, then its chain) on the control node, relative to the project root.'),
   tls_key_file: vars.text('', 'files mode: PEM private key file on the control node (mode 0600), relative to the project root; or set tls_key instead.'),
   tls_key: vars.secret('files mode: the private key as PEM text, from the vault (instead of tls_key_file).'),
-  tls_renew_before_days: vars.count(30, 'self-signed mode: make the certificate again when it expires within this many days.'),
+  tls_renew_before_days: vars.count(30, 'self-signed and acme modes: make (or issue) the certificate again when it expires within this many days.'),
   tls_hsts_max_age: vars.count(31536000, 'Seconds of Strict-Transport-Security sent with HTTPS answers; 0 = no header.', 0),
+  acme_directory_url: vars.text('', "acme mode: the ACME server's directory URL (https://), e.g. Let's Encrypt's."),
+  acme_email: vars.text('', "acme mode: the ACME account's contact email."),
+  acme_ca_file: vars.text('', "acme mode: PEM bundle to trust the ACME server's HTTPS with (a private ACME server), relative to the project root; empty = the system's CAs."),
+  acme_account_key: vars.secret('acme mode: the ACME account key as PEM text, from the vault (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256).'),
   haproxy_tls_port: vars.port(443, 'Port of the HTTPS frontend on the VIP (when tls_mode is not off).'),
 });
 
@@ -63,6 +68,7 @@ function tlsFaults(host: Host, v: HaproxyVars, ctx: ValidateContext, now: Date):
   if (v.haproxy_tls_port === v.haproxy_frontend_port || v.haproxy_tls_port === v.haproxy_stats_port || v.haproxy_tls_port === v.haproxy_ready_port) {
     faults.push(fault('haproxy_tls_port', 'must differ from haproxy_frontend_port, haproxy_stats_port and haproxy_ready_port'));
   }
+  if (v.tls_mode === 'acme' && !faults.length) return acmeFaults(v, ctx, fault);
   if (v.tls_mode !== 'files' || faults.length) return faults;
 
   const keyVariable = secretText(v.tls_key) ? 'tls_key' : 'tls_key_file';
@@ -87,6 +93,51 @@ function tlsFaults(host: Host, v: HaproxyVars, ctx: ValidateContext, now: Date):
   }
   return certificateProblems({ certPem, keyPem, domains, now }).map(({ field, problem }) =>
     field === 'cert' ? fault('tls_cert_file', `'${v.tls_cert_file}' ${problem}`) : fault(keyVariable, keyVariable === 'tls_key' ? problem : `'${v.tls_key_file}' ${problem}`));
+}
+
+/** acme mode: a server to ask, a contact, a CA file that exists, an account key that is one. */
+function acmeFaults(v: HaproxyVars, ctx: ValidateContext, fault: (variable: string, problem: string) => VariableFault): VariableFault[] {
+  const faults: VariableFault[] = [];
+  for (const [i, name] of v.tls_domains.entries()) {
+    if (name.startsWith('*.')) faults.push(fault('tls_domains', `entry ${i + 1} '${name}' is a wildcard: ACME issues it only with a DNS-01 challenge, and scaleup answers HTTP-01`));
+  }
+  if (!v.acme_directory_url) {
+    faults.push(fault('acme_directory_url', "is not set: tls_mode 'acme' needs the ACME server's directory URL (https://…/directory)"));
+  } else {
+    let url: URL | undefined;
+    try {
+      url = new URL(v.acme_directory_url);
+    } catch {
+      faults.push(fault('acme_directory_url', `'${v.acme_directory_url}' is not a URL`));
+    }
+    if (url && url.protocol !== 'https:') faults.push(fault('acme_directory_url', `'${v.acme_directory_url}' must be an https:// URL (RFC 8555 §6.1)`));
+  }
+  if (!/^[^@\s:]+@[^@\s]+\.[^@\s]+$/.test(v.acme_email)) {
+    faults.push(fault('acme_email', v.acme_email ? `'${v.acme_email}' is not an email address` : "is not set: tls_mode 'acme' needs the account's contact email"));
+  }
+  if (v.acme_ca_file) {
+    const caPath = projectFile(ctx.projectRoot, v.acme_ca_file);
+    if (!existsSync(caPath)) faults.push(fault('acme_ca_file', `'${v.acme_ca_file}': no such file (looked for ${caPath})`));
+    else {
+      try {
+        parseCertificates(readFileSync(caPath, 'utf8'));
+      } catch (err) {
+        faults.push(fault('acme_ca_file', `'${v.acme_ca_file}' ${(err as Error).message}`));
+      }
+    }
+  }
+  const accountKey = secretText(v.acme_account_key);
+  if (!accountKey) {
+    faults.push(fault('acme_account_key', "is not set: tls_mode 'acme' needs the ACME account key in the vault (see the haproxy role's README)"));
+  } else {
+    try {
+      parsePrivateKey(accountKey);
+      accountThumbprint(accountKey);
+    } catch (err) {
+      faults.push(fault('acme_account_key', (err as Error).message));
+    }
+  }
+  return faults;
 }
 
 /** Checks made before connecting. */
@@ -119,12 +170,12 @@ export function validateHaproxy(inventory: Inventory, hosts: Host[], ctx: Valida
   // A failover must not change what clients see: the pair serves one certificate.
   const tlsOf = (host: Host) => {
     const v = varsFor(defaults, host);
-    return JSON.stringify([v.tls_mode, v.tls_domains, v.tls_cert_file, v.tls_key_file]);
+    return JSON.stringify([v.tls_mode, v.tls_domains, v.tls_cert_file, v.tls_key_file, v.acme_directory_url]);
   };
   const first = hosts[0];
   for (const host of hosts.slice(1)) {
     if (tlsOf(host) !== tlsOf(first!)) {
-      problems.push({ host: host.name, variable: 'tls_mode', problem: `(with tls_domains, tls_cert_file, tls_key_file) differs from ${first!.name}'s: both load balancers must serve the same certificate` });
+      problems.push({ host: host.name, variable: 'tls_mode', problem: `(with tls_domains, tls_cert_file, tls_key_file, acme_directory_url) differs from ${first!.name}'s: both load balancers must serve the same certificate` });
     }
   }
   return [...new Set(problems)];

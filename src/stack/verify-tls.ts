@@ -1,4 +1,4 @@
-// HTTPS on the VIP as a client sees it (tls_mode files or self-signed): the chain verifies for the
+// HTTPS on the VIP as a client sees it (tls_mode files, self-signed or acme): the chain verifies for the
 // site's name, how long it has left, plain HTTP redirects to https://, HSTS as configured, and both
 // load balancers serve the same certificate. Read-only, like the rest of verify.
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const TIMEOUT_MS = 5000;
 
 /** What verify needs to know of the site's TLS, from the lb hosts' variables. */
 export interface SiteTls {
-  mode: 'files' | 'self-signed';
+  mode: 'files' | 'self-signed' | 'acme';
   /** The site's name (tls_domains[0]): the SNI sent and the name the chain must verify for. */
   domain: string;
   vip: string;
@@ -36,7 +36,7 @@ export interface SiteTls {
  */
 export function siteTls(vars: Record<string, unknown>, projectRoot: string, caFile?: string): SiteTls | undefined {
   const mode = vars.tls_mode;
-  if (mode !== 'files' && mode !== 'self-signed') return undefined;
+  if (mode !== 'files' && mode !== 'self-signed' && mode !== 'acme') return undefined;
   const domain = String((vars.tls_domains as string[] | undefined)?.[0] ?? '');
   let ca: string | undefined;
   if (caFile) {

@@ -167,7 +167,7 @@ describe('files mode is refused before connecting, at the line that sets the var
     expect(said[0]).not.toContain('PRIVATE KEY');
   });
 
-  it('a missing file, a name not covered, a readable key, no domains, acme', () => {
+  it('a missing file, a name not covered, a readable key, no domains', () => {
     expect(refusals('tls_mode: files\ntls_domains: [site.example.test]\ntls_cert_file: tls/none.crt\ntls_key_file: tls/site.key')[0])
       .toMatch(/^inventory\.yml:9:22: .*tls_cert_file.*'tls\/none\.crt': no such file/);
     expect(refusals('tls_mode: files\ntls_domains: [shop.example.test]\ntls_cert_file: tls/site.crt\ntls_key_file: tls/site.key')[0])
@@ -176,7 +176,7 @@ describe('files mode is refused before connecting, at the line that sets the var
       .toMatch(/^inventory\.yml:10:21: .*tls_key_file.*chmod 600/);
     expect(refusals('tls_mode: self-signed')[0]).toMatch(/^inventory\.yml:7:17: .*'tls_mode' is 'self-signed' but tls_domains is empty/);
     expect(refusals('tls_mode: self-signed\ntls_domains: ["bad name"]')[0]).toMatch(/tls_domains.*entry 1 'bad name' is not a DNS name/);
-    expect(refusals('tls_mode: acme\ntls_domains: [site.example.test]')[0]).toMatch(/^inventory\.yml:7:17: .*tls_mode.*must be "off", "files" or "self-signed"/);
+    expect(refusals('tls_mode: acmee\ntls_domains: [site.example.test]')[0]).toMatch(/^inventory\.yml:7:17: .*tls_mode.*must be "off", "files", "self-signed" or "acme"/);
   });
 
   it('both load balancers must serve the same certificate', () => {
@@ -198,7 +198,7 @@ describe('files mode is refused before connecting, at the line that sets the var
     const inventory = readInventory(file);
     const hosts = ['lb-01', 'lb-02'].map((n) => inventory.hosts.get(n)!);
     expect(() => preflight(inventory, [{ name: 'lb', hosts, roles: [haproxy as unknown as Role] }], { projectRoot: project }))
-      .toThrow(/lb-02.*'tls_mode' \(with tls_domains, tls_cert_file, tls_key_file\) differs from lb-01's: both load balancers must serve the same certificate/);
+      .toThrow(/lb-02.*'tls_mode' \(with tls_domains, tls_cert_file, tls_key_file, acme_directory_url\) differs from lb-01's: both load balancers must serve the same certificate/);
   });
 
   it('the key may come from the vault (tls_key) instead of a file', () => {

@@ -57,7 +57,7 @@ describe('roles declare their secret variables', () => {
     const declared = Object.fromEntries((await allRoles()).map((r) => [r.name, r.secrets ?? []]));
     expect(declared.app).toEqual(['mysql_app_password']);
     expect(declared.mysql).toEqual(['mysql_app_password', 'mysql_replication_password']);
-    expect(declared.haproxy).toEqual(['haproxy_stats_password', 'tls_key']);
+    expect(declared.haproxy).toEqual(['haproxy_stats_password', 'tls_key', 'acme_account_key']);
     expect(declared.keepalived).toEqual(['keepalived_auth_pass']);
     expect(declared.nginx).toEqual([]);
   });

@@ -21,10 +21,10 @@ export function registerVerifyCommand(program: Command): void {
     .option('-i, --inventory <file>', 'inventory file (default: $SCALEUP_INVENTORY, else scaleup.yml\'s inventory)')
     .option('--failover', 'also stop HAProxy on the VIP holder, time the takeover, and restore it')
     .option('--json', 'print the checks as JSON')
-    .option('--tls-ca-file <file>', "with tls_mode set: verify the site's certificate with this CA (PEM) instead of the system's CAs (self-signed mode uses the project's CA by itself)")
+    .option('--tls-ca-file <file>', "with tls_mode set: verify the site's certificate with this CA (PEM) instead of the system's CAs (self-signed mode uses the project's CA by itself; acme from a private ACME server: its root)")
     .option('--age-key-file <file>', 'age identity that decrypts the secrets file')
     .option('--ssh-persist <seconds>', 'keep SSH connections open this long for the next run; 0: none (default: $SCALEUP_SSH_PERSIST, else scaleup.yml, else 60)', sshPersistFlag)
-    .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n  provision verify -i inventory/tls.yml --json   # tls_mode set: chain, expiry, 80→301, HSTS, same certificate on every lb\n  provision verify -i inventory/prod.yml --tls-ca-file certs/internal-ca.pem\n')
+    .addHelpText('after', '\nExamples:\n  provision verify -i inventory/lab.yml\n  provision verify -i inventory/lab.yml --failover\n  provision verify -i inventory/tls.yml --json   # tls_mode set: chain, expiry, 80→301, HSTS, same certificate on every lb\n  provision verify -i inventory/prod.yml --tls-ca-file certs/internal-ca.pem\n  provision verify -i inventory/acme.yml --tls-ca-file "$(provision lab status --json | jq -r .tls.caFile)"   # acme mode against the lab\'s pebble\n')
     .action(async (flags: { inventory?: string; failover?: boolean; json?: boolean; ageKeyFile?: string; sshPersist?: number; tlsCaFile?: string }) => {
       const settings = resolveSettings({ inventory: flags.inventory, sshPersist: flags.sshPersist });
       if (flags.tlsCaFile && !existsSync(flags.tlsCaFile)) throw new ScaleupError(`--tls-ca-file ${flags.tlsCaFile}: no such file`);
