@@ -16,11 +16,14 @@ export function backupName(host: string, at: Date): string {
   return `${host}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.sql.gz`;
 }
 
-/** The GTID position a dump was taken at, from its header comments. */
+/** The GTID position a dump was taken at, from its comments (mariadb-dump prints it at the end). */
 export function gtidOf(sql: string): string | undefined {
-  const found = /gtid_slave_pos\s*=\s*'([0-9,-]*)'/.exec(sql.slice(0, 64 * 1024));
+  const found = /gtid_slave_pos\s*=\s*'([0-9,-]*)'/.exec(sql);
   return found?.[1];
 }
+
+/** The first and last 64 KiB of a dump: where its comments are. */
+const ends = (sql: Buffer) => Buffer.concat([sql.subarray(0, 65536), sql.subarray(Math.max(65536, sql.length - 65536))]).toString('utf8');
 
 export interface Backup {
   host: string;
@@ -36,13 +39,13 @@ export async function takeBackup(conn: Connection, host: string, dump: string, f
   const text = r.stdout.trim();
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new ScaleupError(`${host}: the dump came back malformed`);
   const gzip = Buffer.from(text, 'base64');
-  let head: string;
+  let comments: string;
   try {
-    head = gunzipSync(gzip, { finishFlush: 2 }).subarray(0, 64 * 1024).toString('utf8');
+    comments = ends(gunzipSync(gzip));
   } catch {
     throw new ScaleupError(`${host}: the dump came back malformed (not gzip)`);
   }
-  return { host, gzip, sha256: createHash('sha256').update(gzip).digest('hex'), gtid: gtidOf(head) };
+  return { host, gzip, sha256: createHash('sha256').update(gzip).digest('hex'), gtid: gtidOf(comments) };
 }
 
 /** Files of `host`'s backups among `names` to delete so that `keep` newest remain. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision } from './support.ts';
 
 async function sql(host: string, statement: string): Promise<string> {
-  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/\$/g, '\\$')}`);
+  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/[$`]/g, '\\$&')}`);
   if (r.exitCode !== 0) throw new Error(`${host}: ${statement}: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -49,7 +49,7 @@ describe('db backups that restore', () => {
   it('backup: a compressed dump of db-01 on the control node, 0600, its sha256 beside it, the GTID printed', async () => {
     const run = await provision(['db', 'backup', '-i', 'inventory/lab.yml', '--to', dir]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^db-01: .*db-01-\d{8}T\d{6}Z\.sql\.gz {2}[\d.]+ KiB {2}sha256 [0-9a-f]{64} {2}GTID 0-\d+-\d+; the newest 7 kept$/m);
+    expect(run.stdout).toMatch(/^db-01: .*db-01-\d{8}T\d{6}Z\.sql\.gz {2}[\d.]+ KiB {2}sha256 [0-9a-f]{64} {2}GTID 0-\d+-\d+; the newest 7 kept\n/m);
     const name = readdirSync(dir).find((n) => n.endsWith('.sql.gz'))!;
     file = path.join(dir, name);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -58,7 +58,7 @@ describe('db backups that restore', () => {
   }, 300_000);
 
   it('restore onto a fresh server: it holds exactly the backup\'s data; a second restore is refused without --force', async () => {
-    const install = await provision(['exec', 'db-02', '-i', spare.file, '--', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server >/dev/null && systemctl start mariadb']);
+    const install = await provision(['exec', 'db-02', '-i', spare.file, '--', 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server >/dev/null && systemctl start mariadb']);
     expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
     const before = await contents('db-01');
     const run = await provision(['db', 'restore', file, '--host', 'db-02', '-i', spare.file]);

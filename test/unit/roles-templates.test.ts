@@ -271,7 +271,7 @@ describe('mysql', () => {
       "create user 'app'@'10.77.0.32' with ALL on scaleup.*",
     ]);
     expect(stepNamed(run, 'template /etc/mysql/mariadb.conf.d/60-scaleup.cnf').notify).toEqual(['restart mysql']);
-    expect(Object.keys(run.handlers)).toEqual(['restart mysql']);
+    expect(Object.keys(run.handlers)).toEqual(['restart mysql', 'reload systemd']);
   });
 });
 
