@@ -102,7 +102,7 @@ describe('secrets never leak', () => {
   beforeAll(async () => {
     const opened = await openSecretsFile('inventory/lab.secrets.age');
     secrets = Object.fromEntries(Object.entries(opened.secrets).map(([k, v]) => [k, v.reveal()]));
-    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password']);
+    expect(Object.keys(secrets).sort()).toEqual(['haproxy_stats_password', 'mysql_app_password', 'mysql_replication_password']);
   });
 
   afterAll(async () => {
