@@ -61,7 +61,7 @@ describe('lab', () => {
     if (r.status !== 0) throw new Error(`re-converging the stack after the lab suite failed:\n${r.stdout}\n${r.stderr}`);
   }, 300_000);
 
-  test('status --json lists the suite\'s seven hosts, up, with the key, known_hosts and inventory', () => {
+  test('status --json lists the suite\'s eight hosts, up, with the key, known_hosts and inventory', () => {
     const { code, json } = status();
     expect(code).toBe(0);
     expect(json.hosts.map((h) => [h.name, h.address, h.up])).toEqual([
@@ -72,6 +72,7 @@ describe('lab', () => {
       ['app-01', '10.77.0.31', true],
       ['app-02', '10.77.0.32', true],
       ['db-01', '10.77.0.41', true],
+      ['db-02', '10.77.0.42', true],
     ]);
     expect(json.vip).toBe('10.77.0.100');
     expect(json.sshKey).toBe(KEY);
