@@ -92,6 +92,8 @@ export interface ReplicaStatus {
   usingGtid: string;
   /** Seconds_Behind_Master: empty (NULL) while not replicating. */
   secondsBehind: string;
+  /** Gtid_IO_Pos: the last transaction received from the primary. */
+  gtidIoPos: string;
 }
 
 /** Parses `mysql -B -e 'SHOW SLAVE STATUS'` (a header line, then one line per connection); undefined when not a replica. */
@@ -106,6 +108,7 @@ export function parseSlaveStatus(text: string): ReplicaStatus | undefined {
     ioRunning: field('Slave_IO_Running'), sqlRunning: field('Slave_SQL_Running'),
     lastIoError: field('Last_IO_Error'), lastSqlError: field('Last_SQL_Error'), usingGtid: field('Using_Gtid'),
     secondsBehind: field('Seconds_Behind_Master') === 'NULL' ? '' : field('Seconds_Behind_Master'),
+    gtidIoPos: field('Gtid_IO_Pos'),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Host } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
 import { replicationPrivileges, parseSlaveStatus } from '../../roles/mysql/replication-steps.ts';
 import { sqlAccount, sqlString } from '../../roles/mysql/sql.ts';
+import { aheadOf, formatGtid, parseGtid, type GtidPosition } from './gtid.ts';
 
 /** Seconds the new primary has to apply what the old one wrote before the promotion gives up. */
 export const CATCH_UP_S = 60;
@@ -83,3 +84,60 @@ export async function promote(spec: PromoteSpec): Promise<void> {
   }
 }
 
+
+export interface FailoverSpec {
+  target: Host;
+  /** The primary that is gone (not contacted). */
+  lost: Host;
+  /** The other replicas, reachable. */
+  replicas: Host[];
+  conns: Map<string, Connection>;
+  replication: { user: string; password: Secret; port: (host: Host) => number };
+  say: (line: string) => void;
+}
+
+/** What a replica has received and applied, once its SQL thread has applied everything received. */
+async function drained(conn: Connection): Promise<GtidPosition> {
+  const status = parseSlaveStatus((await conn.exec(`mysql -B -e 'SHOW SLAVE STATUS'`)).stdout);
+  if (!status) throw new ScaleupError(`${conn.hostName} is not a replica: nothing was changed`);
+  // No more from the lost primary: apply what was received.
+  await sql(conn, 'STOP SLAVE IO_THREAD;', 'stopping the IO thread');
+  const received = parseSlaveStatus((await conn.exec(`mysql -B -e 'SHOW SLAVE STATUS'`)).stdout)?.gtidIoPos ?? status.gtidIoPos;
+  if (received && GTID_POSITION.test(received)) await sql(conn, `SELECT MASTER_GTID_WAIT(${sqlString(received)}, ${CATCH_UP_S});`, 'applying the relay log');
+  return parseGtid(await sql(conn, 'SELECT @@GLOBAL.gtid_slave_pos;', 'reading the applied position'));
+}
+
+/**
+ * Promotes `target` when the primary is gone: every replica applies what it received; `target` must
+ * hold everything any other replica holds (else refused, naming the one ahead); it becomes writable and
+ * the others replicate from it. Says what may be lost: whatever the primary committed after the most
+ * advanced replica's position, which no replica received.
+ */
+export async function failover(spec: FailoverSpec): Promise<void> {
+  const { target, lost, replicas, conns, replication, say } = spec;
+  const on = (h: Host) => conns.get(h.name)!;
+  const positions = new Map<string, GtidPosition>();
+  for (const host of [target, ...replicas]) positions.set(host.name, await drained(on(host)));
+  const mine = positions.get(target.name)!;
+  for (const host of replicas) {
+    const ahead = aheadOf(positions.get(host.name)!, mine);
+    if (ahead.length) {
+      // Replication resumes where it was: the refusal changes nothing but the IO threads' pause.
+      for (const h of [target, ...replicas]) await sql(on(h), 'START SLAVE IO_THREAD;', 'resuming').catch(() => undefined);
+      throw new ScaleupError(`${host.name} has transactions ${target.name} lacks (${ahead.join(', ')}): promote ${host.name} instead`);
+    }
+  }
+  say(`${target.name} holds every transaction any replica received from ${lost.name}: ${formatGtid(mine) || '(none)'}`);
+  say(`transactions ${lost.name} committed after ${formatGtid(mine) || 'that'} reached no replica and are lost with it`);
+  await sql(on(target), ['STOP SLAVE;', 'RESET SLAVE ALL;', 'SET GLOBAL read_only = OFF;'].join('\n'), 'becoming the primary');
+  say(`${target.name} is the primary (writable, replicating from nobody)`);
+  for (const host of replicas) {
+    await sql(on(host), [
+      'STOP SLAVE;',
+      `CHANGE MASTER TO MASTER_HOST=${sqlString(target.privateAddress)}, MASTER_PORT=${replication.port(target)}, MASTER_USER=${sqlString(replication.user)}, ` +
+        `MASTER_PASSWORD=${sqlString(replication.password.reveal())}, MASTER_CONNECT_RETRY=5, MASTER_USE_GTID=slave_pos;`,
+      'START SLAVE;',
+    ].join('\n'), `replicating from ${target.name}`);
+    say(`${host.name} replicates from ${target.name}`);
+  }
+}

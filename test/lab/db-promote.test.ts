@@ -43,6 +43,8 @@ describe('provision db promote: a planned switchover to a replica', () => {
     });
   const asBefore = withDb02('db-promote');
   const promoted = withDb02('db-promote-02', 'db-02');
+  /** Set once db-01 was promoted by force: the tier is then back on db-01 already. */
+  let forced = false;
 
   beforeAll(async () => {
     const reset = await provision(['lab', 'reset', 'db-02']);
@@ -54,7 +56,7 @@ describe('provision db promote: a planned switchover to a replica', () => {
   }, 900_000);
   afterAll(async () => {
     // Back to db-01 as the primary, and the stack of inventory/lab.yml.
-    const back = await apply([], promoted.file, ['db', 'promote', 'db-01']);
+    const back = forced ? { code: 0, stdout: '', stderr: '' } : await apply([], promoted.file, ['db', 'promote', 'db-01']);
     const lab = await apply([]);
     asBefore.remove();
     promoted.remove();
@@ -102,5 +104,26 @@ describe('provision db promote: a planned switchover to a replica', () => {
     const report = JSON.parse(verify.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.checks.map((c) => c.name)).toContain('db-01: replicates from db-02');
+  }, 600_000);
+
+  it('--force when the primary is gone: db-01 promoted from what it received, the app writes to it', async () => {
+    const planned = await apply([], promoted.file, ['db', 'promote', 'db-01', '--force']);
+    expect(planned.code).not.toBe(0);
+    expect(planned.stderr).toMatch(/db-02 answers: use the planned switchover \(without --force\), which loses nothing/);
+
+    const before = Number(await sql('db-02', "SELECT hits FROM scaleup.counters WHERE name = 'visits'"));
+    await onHost('db-02', 'systemctl stop mariadb');
+    const run = await apply([], promoted.file, ['db', 'promote', 'db-01', '--force']);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    forced = true;
+    expect(run.stdout).toMatch(/db-01 holds every transaction any replica received from db-02: 0-\d+-\d+/);
+    expect(run.stdout).toMatch(/transactions db-02 committed after .* reached no replica and are lost with it/);
+    expect(await sql('db-01', 'SELECT @@read_only')).toBe('0');
+    expect((await onHost('db-01', "mysql -e 'SHOW SLAVE STATUS'")).stdout.trim()).toBe('');
+    expect(await onHost('app-01', 'grep ^DB_HOST= /etc/counter/env').then((r) => r.stdout.trim())).toBe(`DB_HOST="${LAB_ADDRESSES['db-01']}"`);
+    // Writes go to db-01, counting on from what db-02 had.
+    const page = await fetch(`http://${VIP}/`);
+    expect(page.status).toBe(200);
+    expect(visits(await page.text())).toBeGreaterThan(before);
   }, 600_000);
 });

@@ -8,7 +8,7 @@ import type { Connection } from '../../core/connection/connection.ts';
 import { roleVars } from '../../core/role-plan.ts';
 import { Secret } from '../../core/secret.ts';
 import { primaryOf } from '../../../roles/shared-vars.ts';
-import { promote } from '../../stack/db-promote.ts';
+import { failover, promote } from '../../stack/db-promote.ts';
 import { backupName, expiredBackups, restoreBackup, takeBackup, userDatabases } from '../../stack/db-backup.ts';
 import { onHostBackupScript } from '../../../roles/mysql/backup-script.ts';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,7 +106,22 @@ async function runRestore(file: string, flags: CommonFlags & { host?: string; fo
   }
 }
 
-async function runPromote(name: string, flags: ApplyFlags): Promise<number> {
+/** True when the host's MySQL answers over SSH; a host that cannot be reached does not. */
+async function primaryAnswers(connect: (h: Host) => Promise<Connection>, host: Host): Promise<boolean> {
+  try {
+    const conn = await connect(host);
+    try {
+      return (await conn.exec(`mysql -N -B -e 'SELECT 1'`, { timeoutMs: 10_000 })).exitCode === 0;
+    } finally {
+      await conn.close();
+    }
+  } catch (err) {
+    if (err instanceof ScaleupError) return false;
+    throw err;
+  }
+}
+
+async function runPromote(name: string, flags: ApplyFlags & { force?: boolean }): Promise<number> {
   const project = await loadProject(projectOptions({ ...flags, role: [DB_ROLE], limit: undefined }));
   const mysql = project.plays.flatMap((p) => p.roles).find((r) => r.name === DB_ROLE)!;
   const anyDb = project.plays.flatMap((p) => p.hosts)[0]!;
@@ -137,17 +152,29 @@ async function runPromote(name: string, flags: ApplyFlags): Promise<number> {
   const out = flags.json === '-' ? process.stderr : process.stdout;
   const say = (line: string) => out.write(`${line}\n`);
   const conns = new Map<string, Connection>();
+  const replication = { user: String(v.mysql_replication_user), password: secret, port: (h: Host) => Number(roleVars(mysql, h).mysql_port) };
   try {
-    for (const host of dbHosts) {
-      const conn = await project.connect(host);
-      conns.set(host.name, conn);
-      // Held until the end of the switchover: no run converges a db host meanwhile.
-      await conn.lock?.(`provision db promote ${target.name}`);
+    if (flags.force) {
+      // The primary is gone: it is only asked whether it is, and nothing is done to it.
+      if (await primaryAnswers(project.connect, primary)) {
+        throw new ScaleupError(`${primary.name} answers: use the planned switchover (without --force), which loses nothing`);
+      }
+      const replicas = dbHosts.filter((h) => h.name !== primary.name && h.name !== target.name);
+      for (const host of [target, ...replicas]) {
+        const conn = await project.connect(host);
+        conns.set(host.name, conn);
+        await conn.lock?.(`provision db promote ${target.name} --force`);
+      }
+      await failover({ target, lost: primary, replicas, conns, say, replication });
+    } else {
+      for (const host of dbHosts) {
+        const conn = await project.connect(host);
+        conns.set(host.name, conn);
+        // Held until the end of the switchover: no run converges a db host meanwhile.
+        await conn.lock?.(`provision db promote ${target.name}`);
+      }
+      await promote({ primary, target, dbHosts, conns, say, replication });
     }
-    await promote({
-      primary, target, dbHosts, conns, say,
-      replication: { user: String(v.mysql_replication_user), password: secret, port: (h) => Number(roleVars(mysql, h).mysql_port) },
-    });
   } finally {
     await Promise.all([...conns.values()].map((c) => c.close()));
   }
@@ -208,6 +235,10 @@ Examples:
 
   applyOptions(db.command('promote <host>').description('Planned switchover: make a replica the primary with nothing lost, then move the app hosts to it'))
     .addHelpText('after', `
+--force, when the primary is gone: every replica applies what it received; HOST must hold every
+transaction any other replica holds (else refused, naming the replica to promote); it becomes writable,
+the others replicate from it, and what the lost primary committed after HOST's position is lost with it.
+
 The primary stops taking writes (read_only), HOST applies everything it wrote (MASTER_GTID_WAIT), stops
 replicating and takes writes; every other db host, the old primary included, replicates from HOST;
 then the app hosts get DB_HOST=HOST through the app's zero-downtime restart. Writes fail for those
@@ -216,8 +247,10 @@ seconds; no acknowledged write is lost.
 Examples:
   provision db promote db-02 -i inventory/prod.yml --yes
   provision db promote db-01 -i inventory/prod.yml -e mysql_primary=db-02 --yes   # back, before the inventory says db-02
+  provision db promote db-02 -i inventory/prod.yml --force --yes   # db-01 is gone
 `)
-    .action(async (host: string, flags: ApplyFlags) => {
+    .option('--force', 'the primary is gone: promote HOST from what the replicas received (refused if another replica holds more)')
+    .action(async (host: string, flags: ApplyFlags & { force?: boolean }) => {
       process.exitCode = await runPromote(host, flags);
     });
 }
