@@ -107,7 +107,7 @@ describe('provision db promote: a planned switchover to a replica', () => {
   }, 600_000);
 
   it('--force when the primary is gone: db-01 promoted from what it received, the app writes to it', async () => {
-    const planned = await apply([], promoted.file, ['db', 'promote', 'db-01', '--force']);
+    const planned = await provision(['db', 'promote', 'db-01', '--force', '-i', promoted.file, '--yes']);
     expect(planned.code).not.toBe(0);
     expect(planned.stderr).toMatch(/db-02 answers: use the planned switchover \(without --force\), which loses nothing/);
 
