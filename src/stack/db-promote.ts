@@ -25,6 +25,12 @@ export interface PromoteSpec {
   say: (line: string) => void;
 }
 
+/** The statement that makes a server replicate from `target` (the password only ever on stdin). */
+function changeMasterTo(target: Host, replication: PromoteSpec['replication'], from: 'slave_pos' | 'current_pos'): string {
+  return `CHANGE MASTER TO MASTER_HOST=${sqlString(target.privateAddress)}, MASTER_PORT=${replication.port(target)}, MASTER_USER=${sqlString(replication.user)}, ` +
+    `MASTER_PASSWORD=${sqlString(replication.password.reveal())}, MASTER_CONNECT_RETRY=5, MASTER_USE_GTID=${from};`;
+}
+
 async function sql(conn: Connection, statements: string, what: string): Promise<string> {
   const r = await conn.exec('mysql -N -B', { stdin: statements + '\n', timeoutMs: (CATCH_UP_S + 30) * 1000 });
   if (r.exitCode !== 0) throw new ScaleupError(`${conn.hostName}: ${what} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
@@ -72,11 +78,10 @@ export async function promote(spec: PromoteSpec): Promise<void> {
   // 3. Every other db host, the old primary included, replicates from the target. The old primary's
   // own writes are in its binary log, not its replica position: it starts from its current position.
   for (const host of [primary, ...others]) {
-    const from = host.name === primary.name ? 'current_pos' : 'slave_pos';
+    const from = host.name === primary.name ? 'current_pos' as const : 'slave_pos' as const;
     await sql(on(host), [
       'STOP SLAVE;',
-      `CHANGE MASTER TO MASTER_HOST=${sqlString(target.privateAddress)}, MASTER_PORT=${replication.port(target)}, MASTER_USER=${sqlString(replication.user)}, ` +
-        `MASTER_PASSWORD=${sqlString(replication.password.reveal())}, MASTER_CONNECT_RETRY=5, MASTER_USE_GTID=${from};`,
+      changeMasterTo(target, replication, from),
       'START SLAVE;',
       'SET GLOBAL read_only = ON;',
     ].join('\n'), `replicating from ${target.name}`);
@@ -134,8 +139,7 @@ export async function failover(spec: FailoverSpec): Promise<void> {
   for (const host of replicas) {
     await sql(on(host), [
       'STOP SLAVE;',
-      `CHANGE MASTER TO MASTER_HOST=${sqlString(target.privateAddress)}, MASTER_PORT=${replication.port(target)}, MASTER_USER=${sqlString(replication.user)}, ` +
-        `MASTER_PASSWORD=${sqlString(replication.password.reveal())}, MASTER_CONNECT_RETRY=5, MASTER_USE_GTID=slave_pos;`,
+      changeMasterTo(target, replication, 'slave_pos'),
       'START SLAVE;',
     ].join('\n'), `replicating from ${target.name}`);
     say(`${host.name} replicates from ${target.name}`);

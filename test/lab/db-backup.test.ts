@@ -7,13 +7,8 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP } from './support.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP, sqlOn as sql } from './support.ts';
 
-async function sql(host: string, statement: string): Promise<string> {
-  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/[$`]/g, '\\$&')}`);
-  if (r.exitCode !== 0) throw new Error(`${host}: ${statement}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 /** Each table of the app's database with its row count and CHECKSUM TABLE. */
 async function contents(host: string): Promise<string> {

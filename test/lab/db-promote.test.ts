@@ -3,14 +3,8 @@
 // back), the app writes to db-02 afterwards, db-01 replicates from it, and the inventory as it was is
 // refused until it names the new primary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP, visits } from './support.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP, visits, sqlOn as sql } from './support.ts';
 
-/** Runs SQL as root on a db host; the rows, tab-separated. */
-async function sql(host: string, statement: string): Promise<string> {
-  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/\$/g, '\\$')}`);
-  if (r.exitCode !== 0) throw new Error(`${host}: ${statement}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 /** Page views from `workers` loops until stop(): each success's visit count, and the failures. */
 function writeLoad(workers: number, maxMs: number) {

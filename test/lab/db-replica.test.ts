@@ -3,16 +3,10 @@
 // counter on the primary), and afterwards holds exactly the primary's data.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { underLoad } from './load.ts';
-import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP } from './support.ts';
+import { apply, inventoryVariant, LAB_ADDRESSES, onHost, provision, VIP, sqlOn as sql } from './support.ts';
+
 
 const LOAD = { url: `http://${VIP}/`, concurrency: 4, timeoutMs: 4000, pauseMs: 20, durationMs: 120_000 };
-
-/** Runs SQL as root on a db host; the rows, tab-separated. */
-async function sql(host: string, statement: string): Promise<string> {
-  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/\$/g, '\\$')}`);
-  if (r.exitCode !== 0) throw new Error(`${host}: ${statement}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 /** CHECKSUM TABLE of every table of the app's database. */
 async function checksums(host: string): Promise<string> {

@@ -106,3 +106,10 @@ export async function getVip(pathname = '/'): Promise<{ status: number; body: st
 
 export const visits = (body: string) => Number(/id="visits">(\d+)</.exec(body)?.[1] ?? NaN);
 export const appHost = (body: string) => /id="app-host">([^<]+)</.exec(body)?.[1];
+
+/** Runs SQL as root on a db host (the mysql client over its socket); the rows, tab-separated. */
+export async function sqlOn(host: string, statement: string): Promise<string> {
+  const r = await onHost(host, `mysql -N -B -e ${JSON.stringify(statement).replace(/[$`]/g, '\\$&')}`);
+  if (r.exitCode !== 0) throw new Error(`${host}: ${statement}: ${r.stderr}`);
+  return r.stdout.trim();
+}
